@@ -1,0 +1,58 @@
+"""The Celery app and the beat schedule, defined in this one place.
+
+Run exactly one `celery beat` per deployment; the tasks it triggers are claimed in the
+database, so a second beat or a re-delivered message does no harm anyway.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.schedules import crontab
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+
+app = Celery("newsroom")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def make_filesystem_broker_folders(sender: Celery, **_: object) -> None:
+    """The embedded (filesystem) broker needs its folders; Redis needs nothing."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def weekly_send_schedule() -> crontab:
+    """Every `NEWSLETTER_SEND_DAY` at `NEWSLETTER_SEND_TIME`, in the app's zone (`TIME_ZONE`)."""
+    hour, minute = settings.NEWSLETTER_SEND_TIME.split(":")
+    return crontab(
+        minute=int(minute),
+        hour=int(hour),
+        day_of_week=settings.NEWSLETTER_SEND_DAY,
+        app=app,
+    )
+
+
+@app.on_after_finalize.connect
+def setup_beat_schedule(sender: Celery, **_: object) -> None:
+    sender.conf.beat_schedule = {
+        "newsletter-weekly-send": {
+            "task": "newsletter.tasks.send_weekly_issue",
+            "schedule": weekly_send_schedule(),
+        },
+        "newsletter-sweep-deliveries": {
+            "task": "newsletter.tasks.sweep_deliveries",
+            "schedule": 60.0,
+        },
+        "donations-send-due-reminders": {
+            "task": "donations.tasks.send_due_reminders",
+            "schedule": crontab(minute="*/15", app=app),
+        },
+    }

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.test import override_settings
+
+from tests.celery_worker import WorkerProcess, purge_queues
+from tests.services import need_chromium, need_redis
+from tests.smtp_server import SMTPServer
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on loopback; Django's email goes to it for the test's duration."""
+    server = SMTPServer().start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=server.port,
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+        ):
+            yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def celery_worker_process() -> Iterator[type[WorkerProcess]]:
+    """Start real worker processes on the real Redis broker; they are stopped afterwards.
+
+    Usage: `worker = celery_worker_process(concurrency=2).start()`.
+    """
+    need_redis()
+    from newsroom.celery_app import app
+
+    started: list[WorkerProcess] = []
+
+    class TrackedWorker(WorkerProcess):
+        def start(self) -> WorkerProcess:
+            started.append(self)
+            return super().start()
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    purge_queues()
+    try:
+        yield TrackedWorker
+    finally:
+        app.conf.task_always_eager = eager
+        for worker in started:
+            worker.stop()
+        purge_queues()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (Playwright's own browser download fails here)."""
+    executable = need_chromium()
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM is not async here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser: object, live_server: object) -> Iterator[object]:
+    from playwright.sync_api import Browser
+
+    assert isinstance(chromium_browser, Browser)
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
