@@ -1,0 +1,133 @@
+"""Subscribers, issues (editions) and their hand-picked items, and the delivery ledger.
+
+The ledger is one `Delivery` row per (issue, subscriber) under a unique constraint: the send
+is a state machine over these rows, never a cursor.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+from newsroom.models import TimeStampedModel
+
+
+class Subscriber(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        ACTIVE = "active", "Active"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained"
+
+    email = models.EmailField(unique=True, help_text="Normalised: trimmed, domain lower-cased.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(
+        max_length=200, blank=True, help_text="Where the address came from: a page or an import."
+    )
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_policy_version = models.CharField(max_length=20, blank=True)
+    consent_source = models.CharField(
+        max_length=200, blank=True, help_text="The page (or import) where consent was given."
+    )
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Subscriber #{self.pk} ({self.status})"
+
+
+class Issue(TimeStampedModel):
+    """One weekly edition. draft -> scheduled -> sending (<-> paused) -> sent; or cancelled."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    subject = models.CharField(max_length=200)
+    preheader = models.CharField(
+        max_length=200, blank=True, help_text="The line mail clients show after the subject."
+    )
+    intro = models.TextField(blank=True, help_text="The editor's introduction (plain text).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    is_sample = models.BooleanField(
+        default=False, help_text="Shown as the newsletter preview until an issue has been sent."
+    )
+    web_slug = models.SlugField(
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The web version's address (the send date); set when sending starts.",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "scheduled_for"], name="issue_due_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("newsletter:issue_web", kwargs={"slug": self.web_slug})
+
+
+class IssueItem(TimeStampedModel):
+    class Section(models.TextChoices):
+        NEWS = "news", "News"
+        FEATURES = "features", "Features"
+        ANALYSIS = "analysis", "Analysis"
+        OPINION = "opinion", "Opinion"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="items")
+    section = models.CharField(max_length=16, choices=Section.choices, default=Section.NEWS)
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=500)
+    summary = models.TextField(blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(TimeStampedModel):
+    """One message of one issue to one subscriber: queued -> sent | failed."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True, help_text="SMTP reply; never an address.")
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "subscriber"], name="one_delivery_per_subscriber"
+            )
+        ]
+        indexes = [models.Index(fields=["issue", "status"], name="delivery_issue_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} ({self.status})"
