@@ -1,0 +1,2 @@
+"""Django admin for the newsletter; each module below registers its ModelAdmins on import."""
+# from newsletter.admin import subscribers, issues  # noqa: F401
