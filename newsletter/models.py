@@ -71,6 +71,9 @@ class Issue(TimeStampedModel):
         blank=True,
         help_text="The web version's address (the send date); set when sending starts.",
     )
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a batch of this issue last finished (the sweeper)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "scheduled_for"], name="issue_due_idx")]
@@ -119,6 +122,10 @@ class Delivery(TimeStampedModel):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True, help_text="SMTP reply; never an address.")
+    # A worker's claim on a queued row: until `leased_until` no other worker takes it; after
+    # it (the worker died) the row is claimable again. `claim` names the batch that holds it.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -127,7 +134,24 @@ class Delivery(TimeStampedModel):
                 fields=["issue", "subscriber"], name="one_delivery_per_subscriber"
             )
         ]
-        indexes = [models.Index(fields=["issue", "status"], name="delivery_issue_status_idx")]
+        indexes = [
+            models.Index(fields=["issue", "status"], name="delivery_issue_status_idx"),
+            # Batches claim queued rows in id order: this index lets that stop early.
+            models.Index(
+                fields=["issue", "id"],
+                condition=models.Q(status="queued"),
+                name="delivery_queued_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} ({self.status})"
+
+
+class NoIssueNotice(TimeStampedModel):
+    """Staff were told that no issue was ready on this send day: once per send day."""
+
+    send_day = models.DateField(unique=True)
+
+    def __str__(self) -> str:
+        return f"No issue ready on {self.send_day}"
