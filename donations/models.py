@@ -1,0 +1,177 @@
+"""Donors, their gifts (one row per payment), recurring gifts, Stripe events, reminders.
+
+Amounts are `Decimal` in the currency's major unit plus an ISO currency code; minor units exist
+only at the Stripe boundary (`donations/stripe_client.py`). A payment is unique on each of its
+Stripe ids (checkout session, invoice, payment intent), so no event, however often re-sent or
+re-ordered, can record it twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from newsroom.models import TimeStampedModel
+
+
+class Frequency(models.TextChoices):
+    ONCE = "once", "Once"
+    MONTHLY = "monthly", "Monthly"
+    ANNUAL = "annual", "Annual"
+
+
+class Currency(models.TextChoices):
+    USD = "usd", "USD"
+    EUR = "eur", "EUR"
+    GBP = "gbp", "GBP"
+
+
+CURRENCY_SYMBOLS = {Currency.USD: "$", Currency.EUR: "€", Currency.GBP: "£"}
+
+
+class Donor(TimeStampedModel):
+    email = models.EmailField(unique=True, help_text="Normalised: trimmed and lower-cased.")
+    name = models.CharField(max_length=200, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Donor #{self.pk}"
+
+
+class RecurringDonation(TimeStampedModel):
+    """A monthly or annual gift: one Stripe subscription."""
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Incomplete"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        CANCELLED = "cancelled", "Cancelled"
+
+    donor = models.ForeignKey(
+        Donor, on_delete=models.PROTECT, related_name="recurring", null=True, blank=True
+    )
+    stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
+    started_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by_event_at = models.BigIntegerField(
+        default=0, help_text="`created` of the Stripe event that last set the status."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "frequency"], name="recurring_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} gift #{self.pk} ({self.status})"
+
+
+class Donation(TimeStampedModel):
+    """One payment: a one-off gift, or the first or a renewal payment of a recurring gift."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
+
+    donor = models.ForeignKey(
+        Donor, on_delete=models.PROTECT, related_name="donations", null=True, blank=True
+    )
+    recurring = models.ForeignKey(
+        RecurringDonation,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
+    )
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    source_page = models.CharField(max_length=200, blank=True)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, unique=True, null=True, blank=True
+    )
+    stripe_invoice_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "paid_at"], name="donation_paid_idx")]
+
+    def __str__(self) -> str:
+        return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
+
+
+class FailedPayment(TimeStampedModel):
+    """A failed renewal invoice; the donor gets one "fix your card" email for it."""
+
+    recurring = models.ForeignKey(
+        RecurringDonation, on_delete=models.CASCADE, related_name="failures"
+    )
+    stripe_invoice_id = models.CharField(max_length=255, unique=True)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Failed payment {self.stripe_invoice_id}"
+
+
+class StripeEvent(TimeStampedModel):
+    """Each Stripe event once, recorded in the same transaction as its effects.
+
+    Only what identifies the event is kept, not its payload (which names the donor).
+    """
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=255, blank=True)
+    stripe_created = models.BigIntegerField()
+    livemode = models.BooleanField(default=False)
+    handled = models.BooleanField(default=False, help_text="False for types we ignore.")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"
+
+
+class Reminder(TimeStampedModel):
+    """A reader asked to be reminded to support later: one email when due, then done."""
+
+    email = models.EmailField()
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="reminder_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Reminder #{self.pk}"
+
+
+class AmountPreset(TimeStampedModel):
+    """A suggested amount on the banner, per frequency and currency (editable by staff)."""
+
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.DecimalField(max_digits=9, decimal_places=2)
+    is_default = models.BooleanField(default=False, help_text="Selected when the form opens.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["frequency", "currency", "position", "amount"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["frequency", "currency", "amount"], name="preset_unique_amount"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} {self.amount} {self.currency.upper()}"

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from donations.models import Frequency, RecurringDonation
+from donations.selectors import active_recurring_donor_emails
+from tests.donations.factories import DonorFactory, RecurringDonationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_active_recurring_donor_emails_returns_only_active_monthly_and_annual_donors() -> None:
+    monthly = RecurringDonationFactory(donor=DonorFactory(email="m@example.org"))
+    annual = RecurringDonationFactory(
+        donor=DonorFactory(email="a@example.org"), frequency=Frequency.ANNUAL
+    )
+    RecurringDonationFactory(
+        donor=DonorFactory(email="c@example.org"), status=RecurringDonation.Status.CANCELLED
+    )
+    DonorFactory(email="once@example.org")
+    asked = [" M@Example.org", "a@example.org", "c@example.org", "once@example.org", "x@y.z"]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = active_recurring_donor_emails(asked)
+
+    assert found == {monthly.donor.email, annual.donor.email}
+    assert len(queries) == 1
+
+
+def test_active_recurring_donor_emails_with_no_addresses_makes_no_query() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert active_recurring_donor_emails([]) == set()
+    assert len(queries) == 0
