@@ -150,6 +150,15 @@ USE_TZ = True
 CELERY_TIMEZONE = TIME_ZONE  # beat's crontabs read in the newsroom's own zone
 NEWSLETTER_SEND_DAY = env.str("NEWSLETTER_SEND_DAY", default="fri")
 NEWSLETTER_SEND_TIME = env.str("NEWSLETTER_SEND_TIME", default="07:00")
+# Newsletter readers: the Privacy Policy version consent is recorded against (as on /privacy/),
+# the least time between two confirmation emails to one address, sign-ups per client, and how
+# long browsers and proxies may keep an issue's web page.
+NEWSLETTER_PRIVACY_POLICY_VERSION = env.str("NEWSLETTER_PRIVACY_POLICY_VERSION", default="2026-11")
+NEWSLETTER_CONFIRMATION_RESEND_SECONDS = env.int(
+    "NEWSLETTER_CONFIRMATION_RESEND_SECONDS", default=600
+)
+NEWSLETTER_SIGNUP_RATE = env.str("NEWSLETTER_SIGNUP_RATE", default="10/h")
+NEWSLETTER_WEB_MAX_AGE = env.int("NEWSLETTER_WEB_MAX_AGE", default=300)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

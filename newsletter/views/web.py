@@ -1,0 +1,157 @@
+"""The newsletter on the web: preview, each sent issue, the archive and its Atom feed.
+
+Public pages show sent issues only; anything else answers 404, except through a staff's
+signed, expiring preview link. A sent issue cannot change, so its rendering is cached under
+its id and `updated_at`, and browsers revalidate with a weak ETag. Nothing here sets a cookie
+except Django's CSRF cookie for the sign-up form, and the pages' CSP refuses images from
+hosts other than this site and the newsroom's own site.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_GET
+
+from newsletter.forms import SignupForm
+from newsletter.models import Issue
+from newsletter.selectors import (
+    IssuePage,
+    issue_page,
+    latest_sent_issue,
+    sample_issue,
+    sent_issues,
+)
+from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
+
+ARCHIVE_PAGE_SIZE = 20
+FEED_SIZE = 50
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _first_party_only(response: HttpResponse) -> HttpResponse:
+    """Issue pages may show images from this site and the newsroom's site, nothing else."""
+    hosts = {_origin(settings.SITE_URL), _origin(getattr(settings, "NEWSLETTER_FEED_URL", ""))}
+    response._csp_replace = {  # type: ignore[attr-defined]  # read by django-csp's middleware
+        "img-src": ["'self'", "data:", *sorted(h for h in hosts if h)],
+        "style-src-attr": ["'unsafe-inline'"],  # the email's CSS is inlined into attributes
+    }
+    return response
+
+
+def _render_issue(
+    request: HttpRequest, page: IssuePage | None, *, template: str, public: bool
+) -> HttpResponse:
+    """An issue's page with the sign-up form beside it; cacheable when `public`."""
+    etag = page.etag if page else None
+    if public and etag:
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            patch_cache_control(not_modified, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+            return not_modified
+    context = {"page": page, "form": SignupForm(initial={"source": request.path})}
+    response = render(request, template, context)
+    if public:
+        if etag:
+            response["ETag"] = etag
+        patch_cache_control(response, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+    else:
+        patch_cache_control(response, private=True, no_store=True)
+        response["X-Robots-Tag"] = "noindex"
+    return _first_party_only(response)
+
+
+@require_GET
+def preview(request: HttpRequest) -> HttpResponse:
+    """The latest sent issue; before the first send, the sample; else a friendly page."""
+    issue = latest_sent_issue() or sample_issue()
+    page = issue_page(issue) if issue else None
+    return _render_issue(request, page, template="newsletter/preview.html", public=True)
+
+
+@require_GET
+def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
+    issue = get_object_or_404(Issue, web_slug=slug, status=Issue.Status.SENT)
+    return _render_issue(request, issue_page(issue), template="newsletter/issue.html", public=True)
+
+
+@require_GET
+def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
+    """Staff's shareable preview of any issue: the signed, expiring token is the credential."""
+    try:
+        issue_id = read_issue_preview_token(token)
+    except InvalidToken as error:
+        raise Http404("This preview link is not valid or has expired.") from error
+    issue = get_object_or_404(Issue, pk=issue_id)
+    return _render_issue(
+        request, issue_page(issue), template="newsletter/issue_draft.html", public=False
+    )
+
+
+@staff_member_required
+@require_GET
+def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
+    """Staff only: make a signed, expiring preview link to send a colleague."""
+    issue = get_object_or_404(Issue, pk=issue_id)
+    response = render(
+        request,
+        "newsletter/issue_share.html",
+        {"issue": issue, "url": issue_preview_url(issue.pk)},
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_GET
+def archive(request: HttpRequest) -> HttpResponse:
+    page = Paginator(sent_issues(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    response = render(request, "newsletter/archive.html", {"issues": page})
+    patch_cache_control(response, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+    return response
+
+
+class ArchiveFeed(Feed):
+    """Atom feed of sent issues, newest first."""
+
+    feed_type = Atom1Feed
+    description_template = None
+
+    def title(self) -> str:
+        return f"{settings.SITE_NAME}: the weekly newsletter"
+
+    def subtitle(self) -> str:
+        return "Every issue of our free weekly newsletter."
+
+    def link(self) -> str:
+        return reverse("newsletter:archive")
+
+    def items(self) -> list[Issue]:
+        return list(sent_issues()[:FEED_SIZE])
+
+    def item_title(self, item: Issue) -> str:
+        return item.subject
+
+    def item_description(self, item: Issue) -> str:
+        return item.preheader
+
+    def item_link(self, item: Issue) -> str:
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item: Issue) -> object:
+        return item.sent_at
+
+    def item_updateddate(self, item: Issue) -> object:
+        return item.sent_at
