@@ -159,6 +159,20 @@ NEWSLETTER_CONFIRMATION_RESEND_SECONDS = env.int(
 )
 NEWSLETTER_SIGNUP_RATE = env.str("NEWSLETTER_SIGNUP_RATE", default="10/h")
 NEWSLETTER_WEB_MAX_AGE = env.int("NEWSLETTER_WEB_MAX_AGE", default=300)
+# The send: candidate stories' feed, messages per second across all workers (0 = no limit),
+# deliveries per batch, batch tasks running side by side per issue, how long a worker's claim
+# on a batch lasts (a killed worker's rows are sent by another after it), how long a sending
+# issue may show no progress before the sweeper re-queues it, and attempts before a delivery
+# that keeps getting temporary errors is marked failed.
+NEWSLETTER_FEED_URL = env.str("NEWSLETTER_FEED_URL", default="")
+NEWSLETTER_SEND_RATE = env.float("NEWSLETTER_SEND_RATE", default=0.0)
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
+NEWSLETTER_SEND_LANES = env.int("NEWSLETTER_SEND_LANES", default=4)
+NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=600)
+NEWSLETTER_SWEEP_STALE_SECONDS = env.int("NEWSLETTER_SWEEP_STALE_SECONDS", default=120)
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=8)
+# The mailto: half of List-Unsubscribe; empty means the address of DEFAULT_FROM_EMAIL.
+NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
