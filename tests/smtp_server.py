@@ -51,10 +51,20 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
+class _EphemeralPortController(Controller):
+    """aiosmtpd 1.4 connects to `self.port` to check the server is up: with port 0 (any free
+    port) that connection is refused, so learn the bound port first."""
+
+    def _trigger_server(self) -> None:
+        server: Any = self.server
+        self.port = int(server.sockets[0].getsockname()[1])
+        super()._trigger_server()
+
+
 class SMTPServer:
     def __init__(self, rcpt_reply: Callable[[str], str | None] | None = None) -> None:
         self.handler = RecordingHandler(rcpt_reply=rcpt_reply)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+        self.controller = _EphemeralPortController(self.handler, hostname="127.0.0.1", port=0)
 
     def start(self) -> SMTPServer:
         self.controller.start()
