@@ -1,0 +1,103 @@
+"""Leaving (GET shows a button, POST leaves, RFC 8058 one-click without CSRF) and coming back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from newsletter.models import Subscriber
+from newsletter.tokens import make_confirm_token, make_unsubscribe_token, unsubscribe_url
+from tests.newsletter.factories import SubscriberFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
+
+CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], Any]]]]
+
+
+def path_of(subscriber: Subscriber) -> str:
+    return unsubscribe_url(subscriber.pk).removeprefix("http://testserver")
+
+
+def test_unsubscribe_url_is_absolute_and_signed_for_this_subscriber() -> None:
+    url = unsubscribe_url(42)
+    assert url == f"http://testserver/newsletter/unsubscribe/{make_unsubscribe_token(42)}/"
+
+
+def test_get_shows_a_button_and_does_not_unsubscribe(client: Client) -> None:
+    subscriber = SubscriberFactory()
+    response = client.get(path_of(subscriber))
+    assert response.status_code == 200
+    assert "Unsubscribe" in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+
+
+def test_one_click_post_without_cookies_or_csrf_token_unsubscribes_at_once() -> None:
+    subscriber = SubscriberFactory()
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(path_of(subscriber), {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert not response.cookies
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+    assert subscriber.unsubscribed_at is not None
+
+
+def test_the_page_button_post_without_csrf_token_unsubscribes_too() -> None:
+    subscriber = SubscriberFactory()
+    response = Client(enforce_csrf_checks=True).post(path_of(subscriber))
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_unsubscribing_twice_is_harmless(client: Client) -> None:
+    subscriber = SubscriberFactory()
+    assert client.post(path_of(subscriber)).status_code == 200
+    assert client.post(path_of(subscriber)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "2a:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "not-a-token",
+        "2b" + make_unsubscribe_token(0x2A)[2:],  # another id under the first id's signature
+        make_confirm_token(0x2A),  # a confirm token is not an unsubscribe token
+        "%00%ff",
+    ],
+)
+def test_forged_or_altered_unsubscribe_tokens_get_400_never_500(client: Client, token: str) -> None:
+    subscriber = SubscriberFactory()
+    for method in (client.get, client.post):
+        response = method(f"/newsletter/unsubscribe/{token}/")
+        assert response.status_code in {400, 404}
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+
+
+def test_a_left_subscriber_can_sign_up_again_and_confirm(
+    client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    subscriber = SubscriberFactory(email="back@example.org", status=Subscriber.Status.UNSUBSCRIBED)
+    # An old confirmation link does not bring a left subscriber back on its own.
+    old_link = f"/newsletter/confirm/{make_confirm_token(subscriber.pk)}/"
+    assert client.post(old_link).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/newsletter/", {"email": "back@example.org", "consent": "on", "source": "/"}
+        )
+    assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.PENDING
+    [message] = mail.outbox
+    assert message.to == ["back@example.org"]
+    assert client.post(old_link).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
