@@ -1,2 +1,4 @@
 """Django admin for the newsletter; each module below registers its ModelAdmins on import."""
-# from newsletter.admin import subscribers, issues  # noqa: F401
+
+# from newsletter.admin import subscribers, issues
+from newsletter.admin import subscribers  # noqa: F401

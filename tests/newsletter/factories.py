@@ -10,7 +10,7 @@ from django.utils import timezone
 from newsletter.models import Issue, IssueItem, Subscriber
 
 
-class SubscriberFactory(factory.django.DjangoModelFactory):
+class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
     """An active (confirmed) subscriber with consent recorded; pass status= for others."""
 
     class Meta:
@@ -28,7 +28,7 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     )
 
 
-class IssueFactory(factory.django.DjangoModelFactory):
+class IssueFactory(factory.django.DjangoModelFactory[Issue]):
     """A draft issue; `IssueFactory(sent=True)` makes a sent one with its web slug."""
 
     class Meta:
@@ -48,7 +48,7 @@ class IssueFactory(factory.django.DjangoModelFactory):
     status = Issue.Status.DRAFT
 
 
-class IssueItemFactory(factory.django.DjangoModelFactory):
+class IssueItemFactory(factory.django.DjangoModelFactory[IssueItem]):
     class Meta:
         model = IssueItem
 

@@ -29,7 +29,7 @@ def test_unsubscribe_url_is_absolute_and_signed_for_this_subscriber() -> None:
 
 
 def test_get_shows_a_button_and_does_not_unsubscribe(client: Client) -> None:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     response = client.get(path_of(subscriber))
     assert response.status_code == 200
     assert "Unsubscribe" in response.content.decode()
@@ -38,7 +38,7 @@ def test_get_shows_a_button_and_does_not_unsubscribe(client: Client) -> None:
 
 
 def test_one_click_post_without_cookies_or_csrf_token_unsubscribes_at_once() -> None:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     client = Client(enforce_csrf_checks=True)
     response = client.post(path_of(subscriber), {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
@@ -49,7 +49,7 @@ def test_one_click_post_without_cookies_or_csrf_token_unsubscribes_at_once() -> 
 
 
 def test_the_page_button_post_without_csrf_token_unsubscribes_too() -> None:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     response = Client(enforce_csrf_checks=True).post(path_of(subscriber))
     assert response.status_code == 200
     assert "You are unsubscribed" in response.content.decode()
@@ -58,7 +58,7 @@ def test_the_page_button_post_without_csrf_token_unsubscribes_too() -> None:
 
 
 def test_unsubscribing_twice_is_harmless(client: Client) -> None:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     assert client.post(path_of(subscriber)).status_code == 200
     assert client.post(path_of(subscriber)).status_code == 200
 
@@ -74,7 +74,7 @@ def test_unsubscribing_twice_is_harmless(client: Client) -> None:
     ],
 )
 def test_forged_or_altered_unsubscribe_tokens_get_400_never_500(client: Client, token: str) -> None:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     for method in (client.get, client.post):
         response = method(f"/newsletter/unsubscribe/{token}/")
         assert response.status_code in {400, 404}
@@ -85,7 +85,9 @@ def test_forged_or_altered_unsubscribe_tokens_get_400_never_500(client: Client, 
 def test_a_left_subscriber_can_sign_up_again_and_confirm(
     client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    subscriber = SubscriberFactory(email="back@example.org", status=Subscriber.Status.UNSUBSCRIBED)
+    subscriber = SubscriberFactory.create(
+        email="back@example.org", status=Subscriber.Status.UNSUBSCRIBED
+    )
     # An old confirmation link does not bring a left subscriber back on its own.
     old_link = f"/newsletter/confirm/{make_confirm_token(subscriber.pk)}/"
     assert client.post(old_link).status_code == 400

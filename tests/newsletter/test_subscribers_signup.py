@@ -46,9 +46,14 @@ def test_confirmation_email_link_makes_an_active_subscriber_over_real_smtp(
     [received] = smtp_server.messages
     assert received.rcpt_tos == ["reader@example.org"]
     message = received.message
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    html = message.get_body(preferencelist=("html",)).get_content()
-    url = LINK.search(text).group(0)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    assert text_part is not None
+    assert html_part is not None
+    text, html = text_part.get_content(), html_part.get_content()
+    found = LINK.search(text)
+    assert found is not None
+    url = found.group(0)
     assert url in html
     path = url.split("testserver", 1)[1]
 
@@ -65,8 +70,8 @@ def test_confirmation_email_link_makes_an_active_subscriber_over_real_smtp(
 def test_new_pending_and_active_addresses_get_the_same_page(
     client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    SubscriberFactory(email="active@example.org")
-    SubscriberFactory(email="pending@example.org", status=Subscriber.Status.PENDING)
+    SubscriberFactory.create(email="active@example.org")
+    SubscriberFactory.create(email="pending@example.org", status=Subscriber.Status.PENDING)
     answers = []
     for email in ("new@example.org", "pending@example.org", "active@example.org"):
         with django_capture_on_commit_callbacks(execute=True):
@@ -184,7 +189,7 @@ def test_box_on_the_article_posts_the_page_path_and_has_a_preview_link(client: C
 
 @pytest.mark.parametrize("mangle", ["forged", "altered", "expired", "other-purpose"])
 def test_bad_confirm_tokens_are_refused_with_400(client: Client, mangle: str) -> None:
-    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING)
+    subscriber = SubscriberFactory.create(status=Subscriber.Status.PENDING)
     token = make_confirm_token(subscriber.pk)
     if mangle == "forged":
         token = "MQ:1xWKMf:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -205,7 +210,7 @@ def test_bad_confirm_tokens_are_refused_with_400(client: Client, mangle: str) ->
 
 
 def test_confirming_twice_is_harmless(client: Client) -> None:
-    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING)
+    subscriber = SubscriberFactory.create(status=Subscriber.Status.PENDING)
     url = f"/newsletter/confirm/{make_confirm_token(subscriber.pk)}/"
     assert client.post(url).status_code == 200
     assert client.post(url).status_code == 200
@@ -216,7 +221,7 @@ def test_confirming_twice_is_harmless(client: Client) -> None:
 def test_a_bounced_address_is_not_mailed_again_but_gets_the_same_page(
     client: Client, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    SubscriberFactory(email="gone@example.org", status=Subscriber.Status.BOUNCED)
+    SubscriberFactory.create(email="gone@example.org", status=Subscriber.Status.BOUNCED)
     with django_capture_on_commit_callbacks(execute=True):
         response = sign_up(client, "gone@example.org")
     assert response.status_code == 200
