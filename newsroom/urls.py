@@ -10,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("donations.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("anymail/", include("anymail.urls")),  # ESP tracking webhooks (bounces, complaints)
 ]
