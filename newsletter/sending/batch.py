@@ -1,0 +1,250 @@
+"""Send one batch of an issue: claim, send over one connection, mark each row.
+
+Exactly once, and the one window
+--------------------------------
+Every delivery row is queued until a worker marks it sent, and it is marked sent by a single
+autocommitted UPDATE issued right after the SMTP server (or ESP API) accepted that message.
+A worker killed at any point therefore leaves:
+
+* rows it never sent: still queued, leased; claimable again when the lease expires;
+* rows it sent and marked: sent, never claimed again;
+* at most ONE row that the server accepted but whose mark did not commit, because the worker
+  sends one message at a time and marks it before sending the next. That row is resent after
+  the lease expires: the only duplicate, one per killed worker process.
+
+A live worker never outlives its lease: it stops sending at half the lease and gives the rest
+back (`release`), and the batch task's hard time limit is shorter than the lease. So a slow
+worker and a new claimer never hold the same row. A re-delivered task or one queued twice is
+just another claimer: it finds nothing it may claim, or different rows.
+
+Queries per batch: load the issue, claim (select + lease update), donors (one query), progress
+update, at most one release and one skip — plus one UPDATE per message (its mark). The count
+does not grow with the batch size except for that per-message mark.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+
+from donations.selectors import active_recurring_donor_emails
+from newsletter.models import Issue
+from newsletter.rendering import RenderedIssue, render_issue
+from newsletter.sending import claims
+from newsletter.sending.messages import MessageFactory
+from newsletter.sending.throttle import SendThrottle
+
+logger = logging.getLogger(__name__)
+
+HARD_BOUNCE_CODES = frozenset({550, 551, 553})
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+class TransientSendError(Exception):
+    """The mail server or ESP could not be reached: the batch task retries with backoff."""
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    released: int = 0
+    bounced: int = 0
+    stopped: bool = False  # the issue is not sending (paused, cancelled, sent)
+
+    @property
+    def full(self) -> bool:
+        """The batch took all it asked for: more rows are probably waiting."""
+        return self.claimed > 0 and self.released == 0 and not self.stopped
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # "sent" | "transient" | "permanent" | "connection"
+    error: str = ""
+    hard_bounce: bool = False
+
+
+def clean_reply(text: object) -> str:
+    """An SMTP/ESP reply fit for the ledger: no address in it, at most 200 characters."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return _ADDRESS.sub("<address>", str(text)).strip()[:200]
+
+
+def classify(error: Exception, *, email: str) -> Outcome:
+    """Map SMTP and anymail errors to what the ledger does with the row."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = error.recipients.get(email, next(iter(error.recipients.values())))
+        return _by_code(code, reply, recipient=True)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return Outcome("connection", clean_reply(error))
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _by_code(error.smtp_code, error.smtp_error, recipient=False)
+    if isinstance(error, AnymailRecipientsRefused):
+        return Outcome("permanent", "Refused by the email provider", hard_bounce=True)
+    if isinstance(error, AnymailError):
+        return Outcome("transient", clean_reply(error.describe_response() or type(error).__name__))
+    if isinstance(error, (OSError, smtplib.SMTPException)):
+        return Outcome("connection", clean_reply(error) or type(error).__name__)
+    raise error
+
+
+def _by_code(code: int, reply: object, *, recipient: bool) -> Outcome:
+    text = clean_reply(f"{code} {clean_reply(reply)}")
+    if 400 <= code < 500:
+        return Outcome("transient", text)
+    return Outcome("permanent", text, hard_bounce=recipient and code in HARD_BOUNCE_CODES)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes, at most an hour (short, so no task ETA outlives the broker's)."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+_rendered: OrderedDict[tuple[int, datetime], RenderedIssue] = OrderedDict()
+
+
+def rendered_issue(issue: Issue) -> RenderedIssue:
+    """Render once per send per worker process; keep the last few."""
+    key = (issue.pk, issue.updated_at)
+    if key not in _rendered:
+        _rendered[key] = render_issue(issue)
+        while len(_rendered) > 4:
+            _rendered.popitem(last=False)
+    return _rendered[key]
+
+
+def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
+    issue = Issue.objects.filter(pk=issue_id).first()
+    if issue is None or issue.status != Issue.Status.SENDING:
+        return BatchResult(stopped=True)
+    lease = float(settings.NEWSLETTER_LEASE_SECONDS)
+    now = timezone.now()
+    claim, rows = claims.claim_batch(
+        issue_id=issue_id,
+        size=batch_size or settings.NEWSLETTER_BATCH_SIZE,
+        lease_seconds=lease,
+        now=now,
+    )
+    result = BatchResult(claimed=len(rows))
+    if not rows:
+        return result
+    result.skipped = claims.skip_inactive(
+        delivery_ids=[row.delivery_id for row in rows if not row.active], claim=claim, now=now
+    )
+    active = [row for row in rows if row.active]
+    donors = active_recurring_donor_emails(row.email for row in active) if active else set()
+    # Stop at half the lease: a live worker never holds rows another may claim.
+    stop_at = time.monotonic() + lease / 2
+    connection = get_connection()
+    factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=connection)
+    throttle = SendThrottle(settings.NEWSLETTER_SEND_RATE)
+    done = 0
+    try:
+        _open(connection)
+        for row in active:
+            if time.monotonic() > stop_at:
+                break
+            throttle.acquire()
+            message = factory.build(
+                subscriber_id=row.subscriber_id,
+                email=row.email,
+                show_ask=row.email.lower() not in donors,
+            )
+            outcome = _send_one(connection, message, email=row.email)
+            _record(outcome, row=row, claim=claim, result=result)
+            done += 1
+            if outcome.kind == "connection":
+                _reopen(connection)
+    finally:
+        result.released = claims.release(
+            delivery_ids=[row.delivery_id for row in active[done:]], claim=claim
+        )
+        _close(connection)
+        Issue.objects.filter(pk=issue_id).update(progress_at=timezone.now())
+    logger.info(
+        "newsletter batch sent",
+        extra={
+            "issue_id": issue_id,
+            "claimed": result.claimed,
+            "sent": result.sent,
+            "deferred": result.deferred,
+            "failed": result.failed,
+            "skipped": result.skipped,
+            "released": result.released,
+        },
+    )
+    return result
+
+
+def _send_one(connection: BaseEmailBackend, message: object, *, email: str) -> Outcome:
+    try:
+        sent = connection.send_messages([message])  # type: ignore[list-item]
+    except Exception as error:  # classify() re-raises what it does not know
+        return classify(error, email=email)
+    return Outcome("sent") if sent else Outcome("connection", "Not accepted")
+
+
+def _record(
+    outcome: Outcome, *, row: claims.Claimed, claim: uuid.UUID, result: BatchResult
+) -> None:
+    """Mark the row at once (autocommit) — see the module docstring for why it matters."""
+    now = timezone.now()
+    if outcome.kind == "sent":
+        if not claims.mark_sent(delivery_id=row.delivery_id, claim=claim, now=now):
+            logger.warning(
+                "delivery lost its claim while sending", extra={"delivery_id": row.delivery_id}
+            )
+        result.sent += 1
+        return
+    attempts = row.attempts + 1
+    if outcome.kind == "permanent" or attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+        claims.mark_failed(delivery_id=row.delivery_id, claim=claim, now=now, error=outcome.error)
+        result.failed += 1
+        if outcome.hard_bounce:
+            claims.suppress_bounced(subscriber_id=row.subscriber_id, now=now)
+            result.bounced += 1
+        return
+    claims.mark_deferred(
+        delivery_id=row.delivery_id,
+        claim=claim,
+        now=now,
+        retry_at=now + retry_delay(attempts),
+        error=outcome.error,
+    )
+    result.deferred += 1
+
+
+def _open(connection: BaseEmailBackend) -> None:
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException, AnymailError) as error:
+        raise TransientSendError(clean_reply(error) or type(error).__name__) from error
+
+
+def _reopen(connection: BaseEmailBackend) -> None:
+    _close(connection)
+    _open(connection)
+
+
+def _close(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except (OSError, smtplib.SMTPException):
+        logger.info("closing the mail connection failed; it was already gone")

@@ -1,0 +1,47 @@
+"""NEWSLETTER_SEND_RATE: messages per second across every worker, counted in the shared cache.
+
+A fixed-window counter in the cache (Redis in production, so all workers share it): each
+message takes one slot of the current window; when the window is full the sender waits for
+the next one. Rate 0 means no limit and no cache traffic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from django.core.cache import BaseCache, cache
+
+KEY_PREFIX = "newsletter:send-rate"
+
+
+class SendThrottle:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        store: BaseCache | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.store = store if store is not None else cache
+        self.clock = clock
+        self.sleep = sleep
+        # A window of at least one second, holding at least one message (rates below 1/s).
+        self.window = max(1.0, 1.0 / rate) if rate > 0 else 0.0
+        self.per_window = max(1, math.floor(rate * self.window)) if rate > 0 else 0
+
+    def acquire(self) -> None:
+        """Return when this worker may send one more message."""
+        if self.rate <= 0:
+            return
+        while True:
+            now = self.clock()
+            window = math.floor(now / self.window)
+            key = f"{KEY_PREFIX}:{window}"
+            self.store.add(key, 0, timeout=math.ceil(self.window) + 5)
+            if self.store.incr(key) <= self.per_window:
+                return
+            self.sleep((window + 1) * self.window - now)

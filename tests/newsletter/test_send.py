@@ -1,0 +1,215 @@
+"""The send end to end against a real SMTP server on loopback (tasks run eagerly, on commit)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+import time_machine
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from donations.models import Donor, Frequency, RecurringDonation
+from newsletter.models import Delivery, Issue, IssueItem, Subscriber
+from newsletter.services.issues import issue_send_now
+from newsletter.tasks.sending import sweep_deliveries
+from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
+from tests.smtp_server import SMTPServer
+
+pytestmark = pytest.mark.django_db
+
+CaptureOnCommit = Callable[..., object]
+
+
+def composed_issue() -> Issue:
+    issue = IssueFactory(subject="The Ledger weekly", preheader="Rivers, courts, a poet")
+    for section, title in [
+        (IssueItem.Section.OPINION, "Opinion piece"),
+        (IssueItem.Section.NEWS, "News story"),
+        (IssueItem.Section.ANALYSIS, "Analysis piece"),
+        (IssueItem.Section.FEATURES, "Feature story"),
+    ]:
+        IssueItemFactory(issue=issue, section=section, title=title)
+    return issue
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+@override_settings(SITE_URL="http://testserver", DEFAULT_FROM_EMAIL="news@news.example.org")
+def test_the_received_message_has_both_parts_the_headers_and_working_links(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit, client: Client
+) -> None:
+    reader = SubscriberFactory(email="Reader@example.org")
+    issue = composed_issue()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_now(issue=issue)
+
+    [received] = smtp_server.messages
+    assert received.rcpt_tos == ["Reader@example.org"]
+    message = received.message
+    text, html = parts(message)
+    assert message["Subject"] == "The Ledger weekly"
+    assert "Rivers, courts, a poet" in html and "Rivers, courts, a poet" in text
+    order = [html.index(t) for t in ("News story", "Feature story", "Analysis piece", "Opinion")]
+    assert order == sorted(order)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"].endswith("<newsletter.testserver>")
+    header = str(message["List-Unsubscribe"]).strip()  # folded after the name: long value
+    match = re.fullmatch(r"<(https?://\S+)>, <(mailto:\S+)>", header)
+    assert match is not None, header
+    https_link, mailto = match.groups()
+    assert mailto.startswith("mailto:news@news.example.org?subject=unsubscribe")
+    assert f'href="{https_link}"' in html and https_link in text
+    assert message["Message-ID"].startswith(f"<issue{issue.pk}.")
+
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT and issue.sent_at is not None
+    web_link = re.search(r'href="([^"]+)"[^>]*>View in your browser', html)
+    assert web_link is not None
+    assert web_link.group(1) == f"http://testserver/newsletter/issues/{issue.web_slug}/"
+    web_page = client.get(web_link.group(1))
+    assert web_page.status_code == 200
+    assert "News story" in web_page.content.decode()
+
+    # The mail client's one-click POST: no cookie, no CSRF token.
+    one_click = Client(enforce_csrf_checks=True).post(https_link, {"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    reader.refresh_from_db()
+    assert reader.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_the_message_id_is_stable_per_issue_and_subscriber(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    from newsletter.sending.messages import message_id
+
+    assert message_id(issue_id=1, subscriber_id=2, domain="d") == message_id(
+        issue_id=1, subscriber_id=2, domain="d"
+    )
+    assert message_id(issue_id=1, subscriber_id=2, domain="d") != message_id(
+        issue_id=1, subscriber_id=3, domain="d"
+    )
+
+
+def test_only_active_subscribers_get_the_issue_and_each_exactly_once(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    active = SubscriberFactory.create_batch(7)
+    for status in ("pending", "unsubscribed", "bounced", "complained"):
+        SubscriberFactory(status=status)
+    issue = composed_issue()
+
+    with (
+        override_settings(NEWSLETTER_BATCH_SIZE=3),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        issue_send_now(issue=issue)
+
+    assert sorted(smtp_server.recipients()) == sorted(s.email for s in active)
+    assert Delivery.objects.filter(issue=issue, status=Delivery.Status.SENT).count() == 7
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+
+
+def test_active_recurring_donors_do_not_get_the_donation_ask(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    SubscriberFactory(email="donor@example.org")
+    SubscriberFactory(email="reader@example.org")
+    donor = Donor.objects.create(email="donor@example.org")
+    RecurringDonation.objects.create(
+        donor=donor,
+        stripe_subscription_id="sub_1",
+        frequency=Frequency.MONTHLY,
+        status=RecurringDonation.Status.ACTIVE,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_now(issue=composed_issue())
+
+    asks = {m.rcpt_tos[0]: "A message from" in parts(m.message)[1] for m in smtp_server.messages}
+    assert asks == {"donor@example.org": False, "reader@example.org": True}
+
+
+def test_4xx_recipients_are_retried_later_and_delivered_once_5xx_fail_and_bounce(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    SubscriberFactory.create_batch(3)
+    busy = SubscriberFactory(email="busy@example.org")
+    gone = SubscriberFactory(email="gone@example.org")
+    full = SubscriberFactory(email="full@example.org")
+    refused_once: set[str] = set()
+
+    def rcpt_reply(address: str) -> str | None:
+        if address == "busy@example.org" and address not in refused_once:
+            refused_once.add(address)
+            return "450 4.2.1 Mailbox busy, try later"
+        if address == "gone@example.org":
+            return "550 5.1.1 <gone@example.org>: no such user"
+        if address == "full@example.org":
+            return "552 5.2.2 Mailbox full"
+        return None
+
+    smtp_server.handler.rcpt_reply = rcpt_reply
+    issue = composed_issue()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_now(issue=issue)
+
+    assert len(smtp_server.messages) == 3
+    deferred = Delivery.objects.get(issue=issue, subscriber=busy)
+    assert deferred.status == Delivery.Status.QUEUED and deferred.attempts == 1
+    assert deferred.next_attempt_at is not None and deferred.next_attempt_at > timezone.now()
+    failed = Delivery.objects.get(issue=issue, subscriber=gone)
+    assert failed.status == Delivery.Status.FAILED
+    assert failed.error.startswith("550") and "@" not in failed.error
+    gone.refresh_from_db()
+    assert gone.status == Subscriber.Status.BOUNCED
+    full.refresh_from_db()  # a 5xx that is not about the address: failed, still subscribed
+    assert full.status == Subscriber.Status.ACTIVE
+    assert Delivery.objects.get(issue=issue, subscriber=full).status == Delivery.Status.FAILED
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENDING  # one delivery is still waiting for its retry
+
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=5)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sweep_deliveries()
+
+    assert sorted(smtp_server.recipients()).count("busy@example.org") == 1
+    assert len(smtp_server.messages) == 4
+    deferred.refresh_from_db()
+    assert deferred.status == Delivery.Status.SENT and deferred.attempts == 2
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+
+
+def test_a_delivery_that_keeps_getting_4xx_fails_after_the_last_attempt(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    SubscriberFactory(email="busy@example.org")
+    smtp_server.handler.rcpt_reply = lambda address: "421 4.7.0 Try again later"
+    issue = composed_issue()
+    with override_settings(NEWSLETTER_MAX_ATTEMPTS=2):
+        with django_capture_on_commit_callbacks(execute=True):
+            issue_send_now(issue=issue)
+        with (
+            time_machine.travel(timezone.now() + timedelta(minutes=10)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            sweep_deliveries()
+
+    delivery = Delivery.objects.get(issue=issue)
+    assert delivery.status == Delivery.Status.FAILED and delivery.attempts == 2
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
+    assert smtp_server.messages == []
