@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -9,6 +10,7 @@ from django.test import override_settings
 from tests.celery_worker import WorkerProcess, purge_queues
 from tests.services import need_chromium, need_redis
 from tests.smtp_server import SMTPServer
+from tests.stripe_standin import StripeStandin
 
 
 @pytest.fixture
@@ -89,3 +91,30 @@ def page(chromium_browser: object, live_server: object) -> Iterator[object]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def stripe_standin() -> Iterator[StripeStandin]:
+    """A local Stripe (tests/stripe_standin) on port 0; STRIPE_API_BASE points at it.
+
+    Events are kept in memory (`stripe_standin.events()`, exact bytes in `.event_payloads()`);
+    set `stripe_standin.webhook_url` (or use `stripe_standin_webhooks`) to have them POSTed.
+    """
+    from django.conf import settings
+
+    standin = StripeStandin(webhook_secret=settings.STRIPE_WEBHOOK_SECRET).start()
+    try:
+        with override_settings(STRIPE_API_BASE=standin.url):
+            yield standin
+    finally:
+        standin.stop()
+
+
+@pytest.fixture
+def stripe_standin_webhooks(stripe_standin: StripeStandin, live_server: Any) -> StripeStandin:
+    """The stand-in POSTing signed events to the live server's `/stripe/webhook/`.
+
+    After an action, `stripe_standin.wait_for_webhooks()` blocks until every event is delivered.
+    """
+    stripe_standin.webhook_url = f"{live_server.url}/stripe/webhook/"
+    return stripe_standin

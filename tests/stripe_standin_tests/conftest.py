@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+from django.conf import settings
+
+from tests.stripe_standin import StripeStandin
+
+
+@pytest.fixture
+def client(stripe_standin: StripeStandin) -> stripe.StripeClient:
+    """The real SDK pointed at the stand-in; no SDK retries, so each call is one request."""
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": stripe_standin.url},
+        max_network_retries=0,
+    )
+
+
+def donation_params(**overrides: Any) -> Any:
+    """A one-time donation session, as the donations app would create it."""
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "submit_type": "donate",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 2500,
+                    "product_data": {"name": "One-time donation"},
+                },
+            }
+        ],
+        "success_url": "http://testserver/support/thanks/?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://testserver/support/",
+        "customer_email": "reader@example.org",
+        "metadata": {"frequency": "once"},
+        "payment_intent_data": {"metadata": {"frequency": "once"}},
+    }
+    params.update(overrides)
+    return params
+
+
+def subscription_params(interval: str = "month", **overrides: Any) -> Any:
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "submit_type": "donate",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 1000,
+                    "product_data": {"name": "Monthly donation"},
+                    "recurring": {"interval": interval},
+                },
+            }
+        ],
+        "success_url": "http://testserver/support/thanks/?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://testserver/support/",
+        "customer_email": "reader@example.org",
+        "metadata": {"frequency": "monthly"},
+        "subscription_data": {"metadata": {"frequency": "monthly"}},
+    }
+    params.update(overrides)
+    return params
