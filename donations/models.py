@@ -102,10 +102,21 @@ class Donation(TimeStampedModel):
     stripe_invoice_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    is_first_payment = models.BooleanField(
+        default=False,
+        help_text="The checkout payment of a recurring gift (its first invoice is the same gift).",
+    )
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "paid_at"], name="donation_paid_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring"],
+                condition=models.Q(is_first_payment=True),
+                name="donation_one_first_payment_per_gift",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"

@@ -25,3 +25,15 @@ def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
         frequency__in=(Frequency.MONTHLY, Frequency.ANNUAL),
     ).values_list("donor__email", flat=True)
     return set(rows)
+
+
+def amount_presets() -> dict[str, dict[str, list[dict[str, str | bool]]]]:
+    """Suggested amounts by frequency then currency, in staff's order (one query)."""
+    from donations.models import AmountPreset
+
+    presets: dict[str, dict[str, list[dict[str, str | bool]]]] = {}
+    for preset in AmountPreset.objects.all():
+        presets.setdefault(preset.frequency, {}).setdefault(preset.currency, []).append(
+            {"amount": f"{preset.amount.normalize():f}", "default": preset.is_default}
+        )
+    return presets

@@ -1,0 +1,85 @@
+"""Start a Stripe Checkout Session for the reader's gift. Nothing is written to our database
+here: the gift is recorded from Stripe's webhooks, so a failed call leaves nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+
+from donations import stripe_client
+from donations.models import Donation, Frequency
+
+logger = logging.getLogger(__name__)
+
+PRODUCT_NAMES = {
+    Frequency.ONCE: "One-time gift to {site}",
+    Frequency.MONTHLY: "Monthly support for {site}",
+    Frequency.ANNUAL: "Annual support for {site}",
+}
+
+
+@dataclass(frozen=True)
+class ThankYou:
+    amount: Decimal | None
+    currency: str
+    frequency: str
+    paid: bool
+
+
+def checkout_idempotency_key(
+    *, attempt: str, frequency: str, amount: Decimal, currency: str
+) -> str:
+    """The same form submission (its `attempt` nonce and choices) makes the same session."""
+    material = f"{attempt}|{frequency}|{amount}|{currency}".encode()
+    return "checkout-" + hashlib.sha256(material).hexdigest()[:40]
+
+
+def donation_checkout_start(
+    *, frequency: str, amount: Decimal, currency: str, source_page: str, attempt: str
+) -> stripe_client.CheckoutSession:
+    """Raises `stripe_client.StripeUnavailable` or `StripeRefused`; nothing to undo either way."""
+    site = settings.SITE_URL
+    session = stripe_client.checkout_session_create(
+        frequency=frequency,
+        amount=amount,
+        currency=currency,
+        product_name=PRODUCT_NAMES[Frequency(frequency)].format(site=settings.SITE_NAME),
+        metadata={"frequency": frequency, "source_page": source_page[:200]},
+        success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=site + (source_page or reverse("donations:support")),
+        idempotency_key=checkout_idempotency_key(
+            attempt=attempt, frequency=frequency, amount=amount, currency=currency
+        ),
+    )
+    logger.info(
+        "checkout session created",
+        extra={"stripe_session": session.id, "frequency": frequency, "currency": currency},
+    )
+    return session
+
+
+def thank_you_lookup(*, session_id: str) -> ThankYou | None:
+    """From our records, or from Stripe when its webhook has not arrived yet."""
+    donation = Donation.objects.filter(stripe_checkout_session_id=session_id).first()
+    if donation is not None:
+        return ThankYou(
+            amount=donation.amount,
+            currency=donation.currency,
+            frequency=donation.frequency,
+            paid=donation.status == Donation.Status.PAID,
+        )
+    try:
+        session = stripe_client.checkout_session_retrieve(session_id)
+    except stripe_client.StripeProblem:
+        return None
+    return ThankYou(
+        amount=session.amount_total,
+        currency=session.currency,
+        frequency=session.frequency,
+        paid=session.payment_status in {"paid", "no_payment_required"},
+    )

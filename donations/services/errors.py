@@ -1,0 +1,2 @@
+class DonationError(Exception):
+    """A domain error with a message fit for the person who caused it."""

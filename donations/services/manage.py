@@ -1,0 +1,71 @@
+"""The donor's manage link: signed, expiring, naming one donor; it opens a Billing Portal
+session for that donor's Stripe customer and no other."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+
+from donations import stripe_client
+from donations.models import Donor
+from donations.selectors import normalise_email
+from donations.services.errors import DonationError
+
+logger = logging.getLogger(__name__)
+
+MANAGE_SALT = "donations.manage-link"
+
+
+def manage_link_max_age() -> int:
+    return int(getattr(settings, "DONATIONS_MANAGE_LINK_MAX_AGE", 3600))
+
+
+def manage_token_make(*, donor: Donor) -> str:
+    return signing.dumps({"donor": donor.pk}, salt=MANAGE_SALT, compress=True)
+
+
+def manage_url(*, donor: Donor) -> str:
+    path = reverse("donations:manage_open", kwargs={"token": manage_token_make(donor=donor)})
+    return settings.SITE_URL + path
+
+
+def manage_token_read(*, token: str) -> Donor:
+    """The donor a valid, unexpired link names; `DonationError` otherwise."""
+    try:
+        data = signing.loads(token, salt=MANAGE_SALT, max_age=manage_link_max_age())
+        donor = Donor.objects.get(pk=int(data["donor"]))
+    except signing.SignatureExpired as error:
+        raise DonationError("This link has expired. Ask for a new one below.") from error
+    except (signing.BadSignature, Donor.DoesNotExist, KeyError, TypeError, ValueError) as error:
+        raise DonationError("This link is not valid. Ask for a new one below.") from error
+    return donor
+
+
+def manage_link_request(*, email: str) -> None:
+    """Email a manage link if this address gives; do nothing visible otherwise (the caller
+    answers the same either way, so nobody learns who donates)."""
+    donor = Donor.objects.filter(email=normalise_email(email)).first()
+    if donor is None:
+        return
+    from donations.tasks import send_manage_link
+
+    donor_id = donor.pk
+    transaction.on_commit(lambda: send_manage_link.delay(donor_id))
+
+
+def manage_portal_open(*, token: str) -> str:
+    """The Billing Portal URL for the donor the token names. The URL is a credential: the
+    caller redirects to it and never logs it."""
+    donor = manage_token_read(token=token)
+    if not donor.stripe_customer_id:
+        raise DonationError("We have no recurring gift or saved card for this address.")
+    portal = stripe_client.billing_portal_session_create(
+        customer_id=donor.stripe_customer_id,
+        return_url=settings.SITE_URL + reverse("donations:support"),
+    )
+    logger.info("billing portal opened", extra={"donor": donor.pk})
+    return portal.url

@@ -1,0 +1,199 @@
+"""Record payments from Stripe's objects. Every function here is safe to run twice and in any
+order: a payment is found by any of its Stripe ids before one is created, and its status only
+moves forward (pending -> failed -> paid -> refunded | disputed)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from donations import stripe_client
+from donations.models import Donation, Donor, Frequency, RecurringDonation
+from donations.selectors import normalise_email
+from donations.services import recurring as recurring_services
+
+logger = logging.getLogger(__name__)
+
+STATUS_RANK = {
+    Donation.Status.PENDING: 0,
+    Donation.Status.FAILED: 1,
+    Donation.Status.PAID: 2,
+    Donation.Status.REFUNDED: 3,
+    Donation.Status.DISPUTED: 3,
+}
+ID_FIELDS = ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id")
+
+
+def from_timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+def donor_upsert(*, email: str, name: str = "", customer_id: str = "") -> Donor | None:
+    """The donor for this Stripe customer or email; created when first seen."""
+    donor = Donor.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
+    if donor is None and email:
+        donor, _ = Donor.objects.get_or_create(
+            email=normalise_email(email),
+            defaults={"name": name[:200], "stripe_customer_id": customer_id or None},
+        )
+    if donor is None:
+        return None
+    if customer_id and not donor.stripe_customer_id:
+        donor.stripe_customer_id = customer_id
+        donor.save(update_fields=["stripe_customer_id", "updated_at"])
+    return donor
+
+
+def _find(ids: dict[str, str], recurring: RecurringDonation | None, first: bool) -> Donation | None:
+    query = Q()
+    for field, value in ids.items():
+        query |= Q(**{field: value})
+    if first and recurring is not None:
+        query |= Q(recurring=recurring, is_first_payment=True)
+    return Donation.objects.select_for_update().filter(query).order_by("pk").first()
+
+
+def donation_upsert(
+    *,
+    ids: dict[str, str],
+    status: str,
+    frequency: str,
+    amount: Decimal,
+    currency: str,
+    donor: Donor | None,
+    recurring: RecurringDonation | None = None,
+    is_first_payment: bool = False,
+    paid_at: datetime | None = None,
+    source_page: str = "",
+) -> Donation:
+    """Find the payment by any of its Stripe ids (or as the first payment of its recurring gift)
+    and merge what this object adds; create it when none matches. Queues the receipt when the
+    payment becomes paid."""
+    ids = {field: value for field, value in ids.items() if value}
+    donation = _find(ids, recurring, is_first_payment)
+    if donation is None:
+        try:
+            with transaction.atomic():
+                donation = Donation.objects.create(
+                    **ids,
+                    status=Donation.Status.PENDING,
+                    frequency=frequency,
+                    amount=amount,
+                    currency=currency,
+                    donor=donor,
+                    recurring=recurring,
+                    is_first_payment=is_first_payment,
+                    source_page=source_page[:200],
+                )
+        except IntegrityError:  # created concurrently by another event for the same payment
+            donation = _find(ids, recurring, is_first_payment)
+            if donation is None:
+                raise
+    _merge(donation, ids=ids, donor=donor, recurring=recurring, source_page=source_page)
+    donation_status_advance(donation=donation, status=status, paid_at=paid_at)
+    return donation
+
+
+def _merge(
+    donation: Donation,
+    *,
+    ids: dict[str, str],
+    donor: Donor | None,
+    recurring: RecurringDonation | None,
+    source_page: str,
+) -> None:
+    changed = [field for field, value in ids.items() if not getattr(donation, field)]
+    for field in changed:
+        setattr(donation, field, ids[field])
+    if donor is not None and donation.donor_id is None:
+        donation.donor = donor
+        changed.append("donor")
+    if recurring is not None and donation.recurring_id is None:
+        donation.recurring = recurring
+        changed.append("recurring")
+    if source_page and not donation.source_page:
+        donation.source_page = source_page[:200]
+        changed.append("source_page")
+    if changed:
+        donation.save(update_fields=[*changed, "updated_at"])
+
+
+def donation_status_advance(
+    *, donation: Donation, status: str, paid_at: datetime | None = None
+) -> bool:
+    """Move the status forward only; a paid payment queues its receipt (after commit)."""
+    if STATUS_RANK[Donation.Status(status)] <= STATUS_RANK[Donation.Status(donation.status)]:
+        return False
+    donation.status = status
+    fields = ["status", "updated_at"]
+    if status == Donation.Status.PAID and donation.paid_at is None:
+        donation.paid_at = paid_at or datetime.now(tz=UTC)
+        fields.append("paid_at")
+    donation.save(update_fields=fields)
+    logger.info(
+        "donation status",
+        extra={"donation": donation.pk, "status": status, "stripe_ids": _stripe_ids(donation)},
+    )
+    if status == Donation.Status.PAID:
+        from donations.tasks import send_receipt
+
+        donation_id = donation.pk
+        transaction.on_commit(lambda: send_receipt.delay(donation_id))
+    return True
+
+
+def _stripe_ids(donation: Donation) -> list[str]:
+    return [value for field in ID_FIELDS if (value := getattr(donation, field))]
+
+
+def payment_record_from_session(
+    session: dict[str, Any], *, failed: bool, event_created: int
+) -> None:
+    """checkout.session.completed / async_payment_succeeded / async_payment_failed."""
+    details = session.get("customer_details") or {}
+    metadata = session.get("metadata") or {}
+    currency = session.get("currency") or "usd"
+    donor = donor_upsert(
+        email=details.get("email") or session.get("customer_email") or "",
+        name=details.get("name") or "",
+        customer_id=session.get("customer") or "",
+    )
+    paid = session.get("payment_status") in {"paid", "no_payment_required"}
+    status = (
+        Donation.Status.FAILED
+        if failed
+        else (Donation.Status.PAID if paid else Donation.Status.PENDING)
+    )
+    recurring = None
+    if session.get("mode") == "subscription" and session.get("subscription"):
+        recurring = recurring_services.recurring_lock(
+            subscription_id=session["subscription"],
+            frequency=metadata.get("frequency") or Frequency.MONTHLY,
+            amount=stripe_client.from_minor(session.get("amount_total") or 0, currency),
+            currency=currency,
+            donor=donor,
+        )
+        if paid:
+            recurring_services.recurring_status_apply(
+                recurring=recurring, status=RecurringDonation.Status.ACTIVE, at=event_created
+            )
+    donation_upsert(
+        ids={
+            "stripe_checkout_session_id": session["id"],
+            "stripe_payment_intent_id": session.get("payment_intent") or "",
+            "stripe_invoice_id": session.get("invoice") or "",
+        },
+        status=status,
+        frequency=metadata.get("frequency") or Frequency.ONCE,
+        amount=stripe_client.from_minor(session.get("amount_total") or 0, currency),
+        currency=currency,
+        donor=donor,
+        recurring=recurring,
+        is_first_payment=recurring is not None,
+        source_page=metadata.get("source_page", ""),
+    )

@@ -1,0 +1,140 @@
+"""Recurring gifts (Stripe subscriptions): created when first seen by any event, status applied
+only from an event at least as new as the one that last set it; cancelled is final."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from donations import stripe_client
+from donations.models import Donor, FailedPayment, Frequency, RecurringDonation
+
+logger = logging.getLogger(__name__)
+
+STRIPE_STATUSES = {
+    "active": RecurringDonation.Status.ACTIVE,
+    "trialing": RecurringDonation.Status.ACTIVE,
+    "past_due": RecurringDonation.Status.PAST_DUE,
+    "unpaid": RecurringDonation.Status.PAST_DUE,
+    "canceled": RecurringDonation.Status.CANCELLED,
+    "incomplete_expired": RecurringDonation.Status.CANCELLED,
+    "incomplete": RecurringDonation.Status.INCOMPLETE,
+    "paused": RecurringDonation.Status.INCOMPLETE,
+}
+INTERVALS = {"month": Frequency.MONTHLY, "year": Frequency.ANNUAL}
+
+
+def recurring_lock(
+    *,
+    subscription_id: str,
+    frequency: str,
+    amount: Decimal,
+    currency: str,
+    donor: Donor | None,
+) -> RecurringDonation:
+    """The recurring gift for this subscription, locked for this transaction (created when
+    first seen). Locking it serialises every event about the same gift."""
+    try:
+        with transaction.atomic():
+            recurring, _ = RecurringDonation.objects.get_or_create(
+                stripe_subscription_id=subscription_id,
+                defaults={
+                    "frequency": frequency,
+                    "amount": amount,
+                    "currency": currency,
+                    "donor": donor,
+                },
+            )
+    except IntegrityError:
+        pass  # created concurrently: lock the other's row below
+    recurring = RecurringDonation.objects.select_for_update().get(
+        stripe_subscription_id=subscription_id
+    )
+    changed = []
+    if donor is not None and recurring.donor_id is None:
+        recurring.donor = donor
+        changed.append("donor")
+    if amount and not recurring.amount:
+        recurring.amount, recurring.currency = amount, currency
+        changed += ["amount", "currency"]
+    if changed:
+        recurring.save(update_fields=[*changed, "updated_at"])
+    return recurring
+
+
+def recurring_status_apply(*, recurring: RecurringDonation, status: str, at: int) -> bool:
+    """Apply `status` set by a Stripe event created at `at` unless a newer event already set
+    the status, or the gift is cancelled (final)."""
+    if recurring.status == RecurringDonation.Status.CANCELLED:
+        return False
+    if at < recurring.status_changed_by_event_at or recurring.status == status:
+        return False
+    recurring.status = status
+    recurring.status_changed_by_event_at = at
+    fields = ["status", "status_changed_by_event_at", "updated_at"]
+    now = datetime.now(tz=UTC)
+    if status == RecurringDonation.Status.ACTIVE and recurring.started_at is None:
+        recurring.started_at = now
+        fields.append("started_at")
+    if status == RecurringDonation.Status.CANCELLED:
+        recurring.cancelled_at = now
+        fields.append("cancelled_at")
+    recurring.save(update_fields=fields)
+    logger.info(
+        "recurring gift status",
+        extra={"subscription": recurring.stripe_subscription_id, "status": status},
+    )
+    return True
+
+
+def recurring_sync_from_subscription(subscription: dict[str, Any], *, event_created: int) -> None:
+    """customer.subscription.created / updated / deleted."""
+    from donations.services.payments import donor_upsert
+
+    items = (subscription.get("items") or {}).get("data") or [{}]
+    price = items[0].get("price") or {}
+    interval = (price.get("recurring") or {}).get("interval", "month")
+    currency = subscription.get("currency") or price.get("currency") or "usd"
+    metadata = subscription.get("metadata") or {}
+    recurring = recurring_lock(
+        subscription_id=subscription["id"],
+        frequency=metadata.get("frequency") or INTERVALS.get(interval, Frequency.MONTHLY),
+        amount=stripe_client.from_minor((price.get("unit_amount") or 0), currency),
+        currency=currency,
+        donor=donor_upsert(email="", customer_id=subscription.get("customer") or ""),
+    )
+    status = STRIPE_STATUSES.get(
+        subscription.get("status", ""), RecurringDonation.Status.INCOMPLETE
+    )
+    if recurring.started_at is None and subscription.get("start_date"):
+        recurring.started_at = datetime.fromtimestamp(subscription["start_date"], tz=UTC)
+        recurring.save(update_fields=["started_at", "updated_at"])
+    recurring_status_apply(recurring=recurring, status=status, at=event_created)
+
+
+def recurring_payment_failed(
+    *, subscription_id: str, invoice_id: str, donor: Donor | None, event_created: int
+) -> None:
+    """invoice.payment_failed: past due, and one "fix your card" email per failed invoice."""
+    recurring = recurring_lock(
+        subscription_id=subscription_id,
+        frequency=Frequency.MONTHLY,
+        amount=Decimal("0"),
+        currency="usd",
+        donor=donor,
+    )
+    recurring_status_apply(
+        recurring=recurring, status=RecurringDonation.Status.PAST_DUE, at=event_created
+    )
+    failure, created = FailedPayment.objects.get_or_create(
+        stripe_invoice_id=invoice_id, defaults={"recurring": recurring}
+    )
+    if created and recurring.status == RecurringDonation.Status.PAST_DUE:
+        from donations.tasks import send_past_due_notice
+
+        failure_id = failure.pk
+        transaction.on_commit(lambda: send_past_due_notice.delay(failure_id))

@@ -1,0 +1,40 @@
+// Swap the preset amounts when the reader changes frequency or currency (same origin, no
+// third-party code). Without this script the form still works: the server re-renders it.
+(function () {
+  "use strict";
+  var form = document.querySelector(".support-form");
+  var data = document.getElementById("support-presets");
+  var symbolsData = document.getElementById("support-symbols");
+  if (!form || !data || !symbolsData) { return; }
+  var presets = JSON.parse(data.textContent);
+  var symbols = JSON.parse(symbolsData.textContent);
+  var amounts = form.querySelector(".amounts");
+  var custom = amounts.querySelector(".custom-amount");
+
+  function chosen(name) {
+    var field = form.querySelector("[name=" + name + "]:checked") || form.querySelector("select[name=" + name + "]");
+    return field ? field.value : "";
+  }
+
+  function render() {
+    var options = (presets[chosen("frequency")] || {})[chosen("currency")] || [];
+    amounts.querySelectorAll("label:not(.custom-amount)").forEach(function (label) { label.remove(); });
+    options.forEach(function (option) {
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "radio";
+      input.name = "amount";
+      input.value = option.amount;
+      input.checked = option["default"];
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + (symbols[chosen("currency")] || "") + option.amount));
+      amounts.insertBefore(label, custom);
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    var name = event.target.name;
+    if (name === "frequency" || name === "currency") { render(); }
+    if (name === "amount") { custom.querySelector("input").value = ""; }
+  });
+})();

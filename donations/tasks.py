@@ -1,0 +1,60 @@
+"""Celery tasks: thin, idempotent (each email is claimed in the database), queued on commit."""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from donations.services import emails, reminders
+
+TRANSIENT = (SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    name="donations.tasks.send_receipt",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def send_receipt(donation_id: int) -> bool:
+    return emails.receipt_send(donation_id=donation_id)
+
+
+@shared_task(
+    name="donations.tasks.send_past_due_notice",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def send_past_due_notice(failure_id: int) -> bool:
+    return emails.past_due_notice_send(failure_id=failure_id)
+
+
+@shared_task(
+    name="donations.tasks.send_manage_link",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def send_manage_link(donor_id: int) -> None:
+    emails.manage_link_send(donor_id=donor_id)
+
+
+@shared_task(
+    name="donations.tasks.send_reminder",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def send_reminder(reminder_id: int) -> bool:
+    return emails.reminder_send(reminder_id=reminder_id)
+
+
+@shared_task(name="donations.tasks.send_due_reminders")
+def send_due_reminders() -> int:
+    return reminders.reminders_queue_due()

@@ -1,0 +1,150 @@
+"""Thin views: a form, one service, a page or a redirect."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from donations import stripe_client
+from donations.banner import REMINDED_COOKIE
+from donations.forms import EmailForm, SessionForm, SupportForm
+from donations.services import checkout, manage, reminders
+from donations.services.errors import DonationError
+
+logger = logging.getLogger(__name__)
+
+CLIENT_KEY = "newsroom.ratelimit.client_key"
+
+
+def _rate(name: str, default: str) -> str:
+    return str(getattr(settings, name, default))
+
+
+def checkout_rate(group: str | None, request: HttpRequest) -> str:
+    return _rate("DONATIONS_CHECKOUT_RATE", "10/m")
+
+
+def email_rate(group: str | None, request: HttpRequest) -> str:
+    return _rate("DONATIONS_EMAIL_RATE", "5/m")
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    return render(request, "donations/rate_limited.html", status=429)
+
+
+def _redirect_off_site(url: str) -> HttpResponseRedirect:
+    """303 to Stripe. Chrome checks `form-action` on a form POST's redirects: allow the origin."""
+    response = HttpResponseRedirect(url, status=303)
+    parts = urlsplit(url)
+    response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+    return response
+
+
+@require_GET
+def support(request: HttpRequest) -> HttpResponse:
+    return render(request, "donations/support.html", {"support_page": True})
+
+
+@require_POST
+@ratelimit(key=CLIENT_KEY, rate=checkout_rate, method="POST", block=False, group="checkout")
+def checkout_start(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "limited", False):
+        return _limited(request)
+    form = SupportForm(request.POST)
+    if not form.is_valid():
+        context = {"support_page": True, "support_form": form}
+        return render(request, "donations/support.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        session = checkout.donation_checkout_start(
+            frequency=data["frequency"],
+            amount=data["amount_value"],
+            currency=data["currency"],
+            source_page=data["source_page"],
+            attempt=data["attempt"] or request.POST.get("csrfmiddlewaretoken", "")[:32],
+        )
+    except stripe_client.StripeProblem as error:
+        logger.warning("checkout failed", extra={"error": type(error).__name__})
+        return render(request, "donations/checkout_error.html", {"form": form}, status=503)
+    return _redirect_off_site(session.url)
+
+
+@require_GET
+def thank_you(request: HttpRequest) -> HttpResponse:
+    form = SessionForm(request.GET)
+    found = (
+        checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
+        if (form.is_valid())
+        else None
+    )
+    return render(request, "donations/thank_you.html", {"gift": found})
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
+def manage_request(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "limited", False):
+        return _limited(request)
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        manage.manage_link_request(email=form.cleaned_data["email"])
+        return render(request, "donations/manage_sent.html")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "donations/manage.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
+def manage_open(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners prefetch links); POST opens the Billing Portal."""
+    if getattr(request, "limited", False):
+        return _limited(request)
+    try:
+        if request.method == "GET":
+            manage.manage_token_read(token=token)
+            return render(request, "donations/manage_open.html")
+        url = manage.manage_portal_open(token=token)
+    except DonationError as error:
+        context = {"form": EmailForm(), "problem": str(error)}
+        return render(request, "donations/manage.html", context, status=400)
+    except stripe_client.StripeProblem as error:
+        logger.warning("billing portal failed", extra={"error": type(error).__name__})
+        return render(request, "donations/manage_open.html", {"unavailable": True}, status=503)
+    return _redirect_off_site(url)
+
+
+@require_POST
+@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="remind")
+def remind_me(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "limited", False):
+        return _limited(request)
+    form = EmailForm(request.POST)
+    if not form.is_valid():
+        return render(request, "donations/remind_me.html", {"form": form}, status=400)
+    reminders.reminder_create(email=form.cleaned_data["email"])
+    response = render(request, "donations/remind_me.html", {"done": True})
+    days = int(getattr(settings, "DONATIONS_BANNER_HIDE_DAYS", 14))
+    response.set_cookie(
+        REMINDED_COOKIE, "1", max_age=days * 86400, httponly=True, samesite="Lax",
+        secure=request.is_secure(),
+    )  # fmt: skip
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "donations/reminder_opt_out.html")
+    try:
+        reminders.reminder_opt_out(token=token)
+    except DonationError as error:
+        return render(
+            request, "donations/reminder_opt_out.html", {"problem": str(error)}, status=400
+        )
+    return render(request, "donations/reminder_opt_out.html", {"done": True})
