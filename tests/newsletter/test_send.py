@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -11,6 +10,7 @@ import pytest
 import time_machine
 from django.test import Client, override_settings
 from django.utils import timezone
+from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
 from donations.models import Donor, Frequency, RecurringDonation
 from newsletter.models import Delivery, Issue, IssueItem, Subscriber
@@ -21,18 +21,16 @@ from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db
 
-CaptureOnCommit = Callable[..., object]
-
 
 def composed_issue() -> Issue:
-    issue = IssueFactory(subject="The Ledger weekly", preheader="Rivers, courts, a poet")
+    issue = IssueFactory.create(subject="The Ledger weekly", preheader="Rivers, courts, a poet")
     for section, title in [
         (IssueItem.Section.OPINION, "Opinion piece"),
         (IssueItem.Section.NEWS, "News story"),
         (IssueItem.Section.ANALYSIS, "Analysis piece"),
         (IssueItem.Section.FEATURES, "Feature story"),
     ]:
-        IssueItemFactory(issue=issue, section=section, title=title)
+        IssueItemFactory.create(issue=issue, section=section, title=title)
     return issue
 
 
@@ -47,7 +45,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 def test_the_received_message_has_both_parts_the_headers_and_working_links(
     smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit, client: Client
 ) -> None:
-    reader = SubscriberFactory(email="Reader@example.org")
+    reader = SubscriberFactory.create(email="Reader@example.org")
     issue = composed_issue()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -105,7 +103,7 @@ def test_only_active_subscribers_get_the_issue_and_each_exactly_once(
 ) -> None:
     active = SubscriberFactory.create_batch(7)
     for status in ("pending", "unsubscribed", "bounced", "complained"):
-        SubscriberFactory(status=status)
+        SubscriberFactory.create(status=status)
     issue = composed_issue()
 
     with (
@@ -123,8 +121,8 @@ def test_only_active_subscribers_get_the_issue_and_each_exactly_once(
 def test_active_recurring_donors_do_not_get_the_donation_ask(
     smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    SubscriberFactory(email="donor@example.org")
-    SubscriberFactory(email="reader@example.org")
+    SubscriberFactory.create(email="donor@example.org")
+    SubscriberFactory.create(email="reader@example.org")
     donor = Donor.objects.create(email="donor@example.org")
     RecurringDonation.objects.create(
         donor=donor,
@@ -144,9 +142,9 @@ def test_4xx_recipients_are_retried_later_and_delivered_once_5xx_fail_and_bounce
     smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     SubscriberFactory.create_batch(3)
-    busy = SubscriberFactory(email="busy@example.org")
-    gone = SubscriberFactory(email="gone@example.org")
-    full = SubscriberFactory(email="full@example.org")
+    busy = SubscriberFactory.create(email="busy@example.org")
+    gone = SubscriberFactory.create(email="gone@example.org")
+    full = SubscriberFactory.create(email="full@example.org")
     refused_once: set[str] = set()
 
     def rcpt_reply(address: str) -> str | None:
@@ -196,7 +194,7 @@ def test_4xx_recipients_are_retried_later_and_delivered_once_5xx_fail_and_bounce
 def test_a_delivery_that_keeps_getting_4xx_fails_after_the_last_attempt(
     smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    SubscriberFactory(email="busy@example.org")
+    SubscriberFactory.create(email="busy@example.org")
     smtp_server.handler.rcpt_reply = lambda address: "421 4.7.0 Try again later"
     issue = composed_issue()
     with override_settings(NEWSLETTER_MAX_ATTEMPTS=2):
