@@ -52,6 +52,7 @@ class RecurringDonation(TimeStampedModel):
         Donor, on_delete=models.PROTECT, related_name="recurring", null=True, blank=True
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
     frequency = models.CharField(max_length=8, choices=Frequency.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)

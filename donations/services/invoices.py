@@ -66,6 +66,7 @@ def payment_record_from_invoice(invoice: dict[str, Any], *, event_created: int) 
         amount=amount,
         currency=currency,
         donor=donor,
+        customer_id=invoice.get("customer") or "",
     )
     recurring_services.recurring_status_apply(
         recurring=recurring, status=RecurringDonation.Status.ACTIVE, at=event_created

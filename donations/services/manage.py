@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from donations import stripe_client
-from donations.models import Donor
+from donations.models import Donor, RecurringDonation
 from donations.selectors import normalise_email
 from donations.services.errors import DonationError
 
@@ -57,14 +57,28 @@ def manage_link_request(*, email: str) -> None:
     transaction.on_commit(lambda: send_manage_link.delay(donor_id))
 
 
+def _customer_of(donor: Donor) -> str:
+    """The Stripe customer of the donor's latest recurring gift (a donor who gave again after
+    cancelling may have a newer customer), else the donor's own."""
+    latest = (
+        RecurringDonation.objects.filter(donor=donor)
+        .exclude(stripe_customer_id="")
+        .order_by("-created_at")
+        .values_list("stripe_customer_id", flat=True)
+        .first()
+    )
+    return latest or donor.stripe_customer_id or ""
+
+
 def manage_portal_open(*, token: str) -> str:
     """The Billing Portal URL for the donor the token names. The URL is a credential: the
     caller redirects to it and never logs it."""
     donor = manage_token_read(token=token)
-    if not donor.stripe_customer_id:
+    customer_id = _customer_of(donor)
+    if not customer_id:
         raise DonationError("We have no recurring gift or saved card for this address.")
     portal = stripe_client.billing_portal_session_create(
-        customer_id=donor.stripe_customer_id,
+        customer_id=customer_id,
         return_url=settings.SITE_URL + reverse("donations:support"),
     )
     logger.info("billing portal opened", extra={"donor": donor.pk})

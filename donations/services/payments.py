@@ -177,6 +177,7 @@ def payment_record_from_session(
             amount=stripe_client.from_minor(session.get("amount_total") or 0, currency),
             currency=currency,
             donor=donor,
+            customer_id=session.get("customer") or "",
         )
         if paid:
             recurring_services.recurring_status_apply(

@@ -35,6 +35,7 @@ def recurring_lock(
     amount: Decimal,
     currency: str,
     donor: Donor | None,
+    customer_id: str = "",
 ) -> RecurringDonation:
     """The recurring gift for this subscription, locked for this transaction (created when
     first seen). Locking it serialises every event about the same gift."""
@@ -47,6 +48,7 @@ def recurring_lock(
                     "amount": amount,
                     "currency": currency,
                     "donor": donor,
+                    "stripe_customer_id": customer_id,
                 },
             )
     except IntegrityError:
@@ -58,6 +60,9 @@ def recurring_lock(
     if donor is not None and recurring.donor_id is None:
         recurring.donor = donor
         changed.append("donor")
+    if customer_id and not recurring.stripe_customer_id:
+        recurring.stripe_customer_id = customer_id
+        changed.append("stripe_customer_id")
     if amount and not recurring.amount:
         recurring.amount, recurring.currency = amount, currency
         changed += ["amount", "currency"]
@@ -106,6 +111,7 @@ def recurring_sync_from_subscription(subscription: dict[str, Any], *, event_crea
         amount=stripe_client.from_minor((price.get("unit_amount") or 0), currency),
         currency=currency,
         donor=donor_upsert(email="", customer_id=subscription.get("customer") or ""),
+        customer_id=subscription.get("customer") or "",
     )
     status = STRIPE_STATUSES.get(
         subscription.get("status", ""), RecurringDonation.Status.INCOMPLETE

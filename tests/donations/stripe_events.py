@@ -50,10 +50,11 @@ def signature_header(
 
 def post_event(client: Client, event: dict[str, Any], **signing: Any) -> HttpResponse:
     payload = json.dumps(event).encode()
-    response: HttpResponse = client.post(
+    response = client.post(
         WEBHOOK_PATH,
         data=payload,
         content_type="application/json",
         headers={"Stripe-Signature": signature_header(payload, **signing)},
     )
+    assert isinstance(response, HttpResponse)
     return response

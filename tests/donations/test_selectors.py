@@ -12,10 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_active_recurring_donor_emails_returns_only_active_monthly_and_annual_donors() -> None:
-    monthly = RecurringDonationFactory(donor=DonorFactory(email="m@example.org"))
-    annual = RecurringDonationFactory(
-        donor=DonorFactory(email="a@example.org"), frequency=Frequency.ANNUAL
-    )
+    RecurringDonationFactory(donor=DonorFactory(email="m@example.org"))
+    RecurringDonationFactory(donor=DonorFactory(email="a@example.org"), frequency=Frequency.ANNUAL)
     RecurringDonationFactory(
         donor=DonorFactory(email="c@example.org"), status=RecurringDonation.Status.CANCELLED
     )
@@ -25,7 +23,7 @@ def test_active_recurring_donor_emails_returns_only_active_monthly_and_annual_do
     with CaptureQueriesContext(connection) as queries:
         found = active_recurring_donor_emails(asked)
 
-    assert found == {monthly.donor.email, annual.donor.email}
+    assert found == {"m@example.org", "a@example.org"}
     assert len(queries) == 1
 
 

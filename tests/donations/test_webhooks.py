@@ -186,7 +186,8 @@ def test_renewal_arriving_before_the_checkout_is_a_second_payment_of_the_same_gi
 
     recurring = RecurringDonation.objects.get()
     assert recurring.payments.count() == 2
-    assert sorted(recurring.payments.values_list("stripe_invoice_id", flat=True)) == [
+    invoices = recurring.payments.values_list("stripe_invoice_id", flat=True)
+    assert sorted(str(invoice) for invoice in invoices) == [
         "in_test_first0001",
         "in_test_renew0001",
     ]
