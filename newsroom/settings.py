@@ -212,6 +212,14 @@ STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_dem
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
+# --- Donations ------------------------------------------------------------------------------
+DONATIONS_MAXIMUM = env.str("DONATIONS_MAXIMUM", default="10000")
+DONATIONS_REMINDER_DAYS = env.int("DONATIONS_REMINDER_DAYS", default=30)
+DONATIONS_BANNER_HIDE_DAYS = env.int("DONATIONS_BANNER_HIDE_DAYS", default=14)
+DONATIONS_MANAGE_LINK_MAX_AGE = env.int("DONATIONS_MANAGE_LINK_MAX_AGE", default=3600)
+DONATIONS_CHECKOUT_RATE = env.str("DONATIONS_CHECKOUT_RATE", default="10/m")
+DONATIONS_EMAIL_RATE = env.str("DONATIONS_EMAIL_RATE", default="5/m")
+
 # --- Security -------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
