@@ -155,7 +155,10 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
     connection = get_connection()
     factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=connection)
     throttle = SendThrottle(settings.NEWSLETTER_SEND_RATE)
-    done = 0
+    # Rows before `next_row` are marked. While a message is in flight (handed to the server,
+    # not yet marked) an interruption (soft time limit, error) must not give its row back:
+    # it stays leased and, if the server did accept it, is the one allowed duplicate.
+    next_row, in_flight = 0, False
     try:
         _open(connection)
         for row in active:
@@ -167,14 +170,16 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
                 email=row.email,
                 show_ask=row.email.lower() not in donors,
             )
+            in_flight = True
             outcome = _send_one(connection, message, email=row.email)
             _record(outcome, row=row, claim=claim, result=result)
-            done += 1
+            next_row, in_flight = next_row + 1, False
             if outcome.kind == "connection":
                 _reopen(connection)
     finally:
+        unsent = active[next_row + 1 :] if in_flight else active[next_row:]
         result.released = claims.release(
-            delivery_ids=[row.delivery_id for row in active[done:]], claim=claim
+            delivery_ids=[row.delivery_id for row in unsent], claim=claim
         )
         _close(connection)
         Issue.objects.filter(pk=issue_id).update(progress_at=timezone.now())
