@@ -150,7 +150,8 @@ def checkout_session_retrieve(session_id: str) -> CheckoutSession:
     return _checkout_session(session)
 
 
-def _checkout_session(session: Any) -> CheckoutSession:
+def _checkout_session(resource: Any) -> CheckoutSession:
+    session: dict[str, Any] = resource.to_dict()
     currency = session.get("currency") or ""
     total = session.get("amount_total")
     metadata = session.get("metadata") or {}
