@@ -6,6 +6,7 @@ import pytest
 import stripe
 from django.conf import settings
 
+from tests.stripe_signing import stripe_signature_header
 from tests.stripe_standin import StripeStandin
 
 
@@ -67,3 +68,29 @@ def subscription_params(interval: str = "month", **overrides: Any) -> Any:
     }
     params.update(overrides)
     return params
+
+
+def verified_events(standin: StripeStandin, type: str | None = None) -> list[stripe.Event]:
+    """Every recorded event, parsed through the SDK's own signature check with the test secret."""
+    events = []
+    for payload in standin.event_payloads(type):
+        header = stripe_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET)
+        events.append(
+            stripe.Webhook.construct_event(payload, header, settings.STRIPE_WEBHOOK_SECRET)
+        )
+    return events
+
+
+def previous(event: stripe.Event) -> dict[str, Any]:
+    """An `*.updated` event's `data.previous_attributes`."""
+    attributes = event.data.previous_attributes
+    assert attributes is not None
+    return attributes.to_dict()
+
+
+@pytest.fixture
+def paid_subscription(stripe_standin: StripeStandin, client: stripe.StripeClient) -> Any:
+    """A monthly donation paid on the hosted page: the checkout session after payment."""
+    session = client.v1.checkout.sessions.create(params=subscription_params())
+    stripe_standin.pay(session.id)
+    return client.v1.checkout.sessions.retrieve(session.id)
