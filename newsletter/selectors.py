@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from threading import Lock
+from time import monotonic
 
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -10,6 +14,7 @@ from django.db.models import QuerySet
 from newsletter.models import Issue
 
 CACHE_TIMEOUT = 7 * 24 * 3600  # a sent issue never changes; the key moves if the row does
+PREVIEW_MEMO_SECONDS = 15.0  # how long a process reuses its answer to "which issue is the preview"
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ class IssuePage:
     subject: str
     preheader: str
     html: str
-    sent_at: object
+    sent_at: datetime | None
     version: str
 
     @property
@@ -43,21 +48,61 @@ def sample_issue() -> Issue | None:
 
 
 def issue_page(issue: Issue) -> IssuePage:
-    """The issue's web version, rendered once per (issue, updated_at) and then read from cache."""
+    """The issue's web version, rendered once per (issue, updated_at) and then read from cache.
+
+    Two levels: the default cache (Redis when configured) shares a rendering between processes
+    and survives restarts; a small per-process memo in front saves the round trip. Both are
+    keyed by `updated_at`, so an edited row can never be served stale.
+    """
     version = format(int(issue.updated_at.timestamp() * 1_000_000), "x")
-    key = f"newsletter:web:{issue.pk}:{version}"
+    return _issue_page(issue.pk, version, issue.sent_at)
+
+
+@lru_cache(maxsize=64)
+def _issue_page(issue_id: int, version: str, sent_at: datetime | None) -> IssuePage:
+    key = f"newsletter:web:{issue_id}:{version}"
     cached = cache.get(key)
     if cached is None:
         from newsletter.rendering import render_web_version  # the email's own rendering
 
-        web = render_web_version(issue)
+        web = render_web_version(Issue.objects.get(pk=issue_id))
         cached = {"subject": web.subject, "preheader": web.preheader, "html": web.html}
         cache.set(key, cached, CACHE_TIMEOUT)
     return IssuePage(
-        issue_id=issue.pk,
+        issue_id=issue_id,
         subject=cached["subject"],
         preheader=cached["preheader"],
         html=cached["html"],
-        sent_at=issue.sent_at,
+        sent_at=sent_at,
         version=version,
     )
+
+
+_preview_memo: tuple[float, IssuePage | None] | None = None
+_preview_lock = Lock()
+
+
+def preview_page() -> IssuePage | None:
+    """The preview: the latest sent issue, else the sample, else None (a friendly page).
+
+    The answer is reused for a few seconds per process, so the busiest page of the newsletter
+    costs no database query; a newly sent issue shows within `PREVIEW_MEMO_SECONDS`.
+    """
+    global _preview_memo
+    now = monotonic()
+    memo = _preview_memo
+    if memo is not None and now - memo[0] < PREVIEW_MEMO_SECONDS:
+        return memo[1]
+    issue = latest_sent_issue() or sample_issue()
+    page = issue_page(issue) if issue else None
+    with _preview_lock:
+        _preview_memo = (now, page)
+    return page
+
+
+def forget_rendered_pages() -> None:
+    """Drop this process's memos (tests; the shared cache is keyed so it never goes stale)."""
+    global _preview_memo
+    with _preview_lock:
+        _preview_memo = None
+    _issue_page.cache_clear()

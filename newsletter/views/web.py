@@ -24,13 +24,7 @@ from django.views.decorators.http import require_GET
 
 from newsletter.forms import SignupForm
 from newsletter.models import Issue
-from newsletter.selectors import (
-    IssuePage,
-    issue_page,
-    latest_sent_issue,
-    sample_issue,
-    sent_issues,
-)
+from newsletter.selectors import IssuePage, issue_page, preview_page, sent_issues
 from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
 
 ARCHIVE_PAGE_SIZE = 20
@@ -77,9 +71,7 @@ def _render_issue(
 @require_GET
 def preview(request: HttpRequest) -> HttpResponse:
     """The latest sent issue; before the first send, the sample; else a friendly page."""
-    issue = latest_sent_issue() or sample_issue()
-    page = issue_page(issue) if issue else None
-    return _render_issue(request, page, template="newsletter/preview.html", public=True)
+    return _render_issue(request, preview_page(), template="newsletter/preview.html", public=True)
 
 
 @require_GET

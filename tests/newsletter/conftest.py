@@ -10,11 +10,15 @@ from django.test import override_settings
 
 @pytest.fixture
 def isolated_cache() -> Iterator[None]:
-    """A fresh local-memory cache, so rate limits and cached pages never leak between tests."""
+    """A fresh local-memory cache and page memos: rate limits and pages never leak between tests."""
     with override_settings(
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     ):
         from django.core.cache import cache
 
+        from newsletter.selectors import forget_rendered_pages
+
         cache.clear()
+        forget_rendered_pages()
         yield
+        forget_rendered_pages()
