@@ -1,0 +1,126 @@
+"""The reader's whole flow in process: our checkout -> the Stripe stand-in -> its signed
+events posted to our webhook (in Stripe's order, then all again) -> one gift, one receipt."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from donations.models import Donation, RecurringDonation, StripeEvent
+from tests.donations.stripe_events import WEBHOOK_PATH, signature_header
+from tests.smtp_server import SMTPServer
+from tests.stripe_standin import StripeStandin
+
+pytestmark = pytest.mark.django_db
+
+
+def _checkout(client: Client, **form: str) -> str:
+    data = {"frequency": "monthly", "currency": "usd", "amount": "5", "source_page": "/"}
+    response = client.post("/support/checkout/", {**data, **form})
+    assert response.status_code == 303
+    return str(response["Location"]).rsplit("/", 1)[-1]
+
+
+def _deliver_all(client: Client, standin: StripeStandin, capture: Any, *, skip: int = 0) -> int:
+    """Post the stand-in's events (exact bytes, signed); returns how many were posted."""
+    payloads = standin.event_payloads()[skip:]
+    for payload in payloads:
+        with capture(execute=True):
+            response = client.post(
+                WEBHOOK_PATH, data=payload, content_type="application/json",
+                headers={"Stripe-Signature": signature_header(payload)},
+            )  # fmt: skip
+        assert response.status_code == 200
+    return skip + len(payloads)
+
+
+def test_monthly_gift_from_banner_to_receipt_over_real_smtp_once_per_payment(
+    client: Client,
+    stripe_standin: StripeStandin,
+    smtp_server: SMTPServer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    session_id = _checkout(client)
+    stripe_standin.pay(session_id, email="Reader@Example.org")
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)
+    _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)  # Stripe resends
+
+    recurring = RecurringDonation.objects.get()
+    assert recurring.status == RecurringDonation.Status.ACTIVE
+    donation = Donation.objects.get()
+    assert (donation.amount, donation.status) == (Decimal("5.00"), Donation.Status.PAID)
+    assert donation.stripe_checkout_session_id == session_id
+    assert smtp_server.recipients() == ["reader@example.org"]
+    receipt = smtp_server.messages[0].message
+    body = receipt.get_content()
+    assert "5.00 USD" in body and "Monthly" in body and "/support/manage/" in body
+
+    thank_you = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
+    assert "5.00 USD" in thank_you and "monthly" in thank_you
+
+    stripe_standin.renew(recurring.stripe_subscription_id)
+    _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
+    assert Donation.objects.filter(recurring=recurring, status="paid").count() == 2
+    assert len(smtp_server.messages) == 2
+    assert StripeEvent.objects.count() == len(stripe_standin.events())
+
+
+def test_delayed_bank_payment_gets_its_receipt_only_when_it_settles(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    session_id = _checkout(client, frequency="once", amount="25")
+    stripe_standin.pay(session_id, delayed=True, email="bank@example.org")
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)
+    assert Donation.objects.get().status == Donation.Status.PENDING
+    assert mail.outbox == []
+    page = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
+    assert "being processed" in page
+
+    stripe_standin.settle(session_id)
+    _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
+    assert Donation.objects.get().status == Donation.Status.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_thank_you_page_asks_stripe_when_the_webhook_has_not_arrived(
+    client: Client, stripe_standin: StripeStandin
+) -> None:
+    session_id = _checkout(client, frequency="annual", amount="100", currency="eur")
+    stripe_standin.pay(session_id, email="early@example.org")
+    page = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
+    assert "100.00 EUR" in page and "annual" in page
+    assert not Donation.objects.exists()
+
+
+def test_thank_you_page_without_a_valid_session_is_generic(client: Client) -> None:
+    response = client.get("/support/thank-you/?session_id=../../etc")
+    assert response.status_code == 200
+    assert "Thank you" in response.content.decode()
+
+
+def test_failed_renewal_then_cancel_end_the_gift_with_one_fix_your_card_email(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    session_id = _checkout(client)
+    stripe_standin.pay(session_id, email="card@example.org")
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)
+    recurring = RecurringDonation.objects.get()
+    mail.outbox.clear()
+
+    stripe_standin.fail_invoice(recurring.stripe_subscription_id)
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringDonation.Status.PAST_DUE
+    assert len(mail.outbox) == 1
+    assert "could not be collected" in mail.outbox[0].subject
+
+    from donations.services.staff import recurring_cancel
+
+    recurring_cancel(recurring=recurring)
+    _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringDonation.Status.CANCELLED

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from donations.models import Reminder
+from donations.tasks import send_due_reminders
+
+pytestmark = pytest.mark.django_db
+
+
+def _run_due(capture: Any) -> None:
+    with capture(execute=True):
+        send_due_reminders.delay()
+
+
+def test_remind_me_stores_one_reminder_due_in_30_days_and_hides_the_banner(
+    client: Client,
+) -> None:
+    response = client.post("/support/remind-me/", {"email": "Later@Example.org"})
+
+    assert response.status_code == 200
+    reminder = Reminder.objects.get()
+    assert reminder.email == "later@example.org"
+    assert abs(reminder.due_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
+    assert response.cookies["support_reminder"]["max-age"] == 14 * 86400
+    article = client.get("/").content.decode()
+    assert "we will remind you" in article.lower()
+    assert 'action="/support/checkout/"' not in article
+    assert 'action="/support/checkout/"' in client.get("/support/").content.decode()
+
+
+def test_asking_twice_keeps_one_pending_reminder(client: Client) -> None:
+    client.post("/support/remind-me/", {"email": "later@example.org"})
+    client.post("/support/remind-me/", {"email": "LATER@example.org"})
+    assert Reminder.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data", [{"email": "not-an-email"}, {}, {"email": "a@b.org", "website": "x"}]
+)
+def test_bad_remind_me_input_stores_nothing(client: Client, data: dict[str, str]) -> None:
+    assert client.post("/support/remind-me/", data).status_code == 400
+    assert not Reminder.objects.exists()
+
+
+def test_reminder_is_sent_once_when_due_and_not_before(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel("2026-03-01 09:00Z", tick=False):
+        client.post("/support/remind-me/", {"email": "later@example.org"})
+    with time_machine.travel("2026-03-30 09:00Z", tick=False):
+        _run_due(django_capture_on_commit_callbacks)
+        assert mail.outbox == []
+    with time_machine.travel("2026-03-31 09:01Z", tick=False):
+        _run_due(django_capture_on_commit_callbacks)
+        _run_due(django_capture_on_commit_callbacks)
+    with time_machine.travel("2026-04-30 09:01Z", tick=False):
+        _run_due(django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["later@example.org"]
+    assert "http://testserver/support/" in mail.outbox[0].body
+    assert "/support/remind-me/stop/" in mail.outbox[0].body
+
+
+def test_opting_out_from_the_link_stops_the_reminder(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from donations.services.reminders import reminder_opt_out_url
+
+    client.post("/support/remind-me/", {"email": "later@example.org"})
+    path = reminder_opt_out_url(reminder=Reminder.objects.get()).removeprefix("http://testserver")
+    assert client.get(path).status_code == 200
+    assert Reminder.objects.get().opted_out_at is None  # a GET (link scanner) changes nothing
+    assert client.post(path).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        _run_due(django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+
+
+def test_remind_me_is_rate_limited(client: Client, settings: Any) -> None:
+    settings.DONATIONS_EMAIL_RATE = "2/m"
+    codes = [
+        client.post("/support/remind-me/", {"email": f"{n}@example.org"}).status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+    assert Reminder.objects.count() == 2
