@@ -28,6 +28,9 @@ from newsletter.selectors import IssuePage, issue_page, preview_page, sent_issue
 from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
 
 ARCHIVE_PAGE_SIZE = 20
+# Pages that change when an issue is sent (preview, archive) are kept briefly by browsers;
+# a sent issue's own page never changes and keeps NEWSLETTER_WEB_MAX_AGE.
+CHANGING_PAGE_MAX_AGE = 60
 FEED_SIZE = 50
 
 
@@ -47,21 +50,27 @@ def _first_party_only(response: HttpResponse) -> HttpResponse:
 
 
 def _render_issue(
-    request: HttpRequest, page: IssuePage | None, *, template: str, public: bool
+    request: HttpRequest,
+    page: IssuePage | None,
+    *,
+    template: str,
+    public: bool,
+    max_age: int | None = None,
 ) -> HttpResponse:
     """An issue's page with the sign-up form beside it; cacheable when `public`."""
     etag = page.etag if page else None
+    max_age = settings.NEWSLETTER_WEB_MAX_AGE if max_age is None else max_age
     if public and etag:
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
-            patch_cache_control(not_modified, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+            patch_cache_control(not_modified, public=True, max_age=max_age)
             return not_modified
     context = {"page": page, "form": SignupForm(initial={"source": request.path})}
     response = render(request, template, context)
     if public:
         if etag:
             response["ETag"] = etag
-        patch_cache_control(response, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+        patch_cache_control(response, public=True, max_age=max_age)
     else:
         patch_cache_control(response, private=True, no_store=True)
         response["X-Robots-Tag"] = "noindex"
@@ -71,7 +80,13 @@ def _render_issue(
 @require_GET
 def preview(request: HttpRequest) -> HttpResponse:
     """The latest sent issue; before the first send, the sample; else a friendly page."""
-    return _render_issue(request, preview_page(), template="newsletter/preview.html", public=True)
+    return _render_issue(
+        request,
+        preview_page(),
+        template="newsletter/preview.html",
+        public=True,
+        max_age=min(CHANGING_PAGE_MAX_AGE, settings.NEWSLETTER_WEB_MAX_AGE),
+    )
 
 
 @require_GET
@@ -111,7 +126,8 @@ def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
 def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(sent_issues(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     response = render(request, "newsletter/archive.html", {"issues": page})
-    patch_cache_control(response, public=True, max_age=settings.NEWSLETTER_WEB_MAX_AGE)
+    max_age = min(CHANGING_PAGE_MAX_AGE, settings.NEWSLETTER_WEB_MAX_AGE)
+    patch_cache_control(response, public=True, max_age=max_age)
     return response
 
 
