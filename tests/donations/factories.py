@@ -7,7 +7,7 @@ import factory
 from donations.models import Donation, Donor, Frequency, RecurringDonation
 
 
-class DonorFactory(factory.django.DjangoModelFactory):
+class DonorFactory(factory.django.DjangoModelFactory[Donor]):
     class Meta:
         model = Donor
 
@@ -15,7 +15,7 @@ class DonorFactory(factory.django.DjangoModelFactory):
     stripe_customer_id = factory.Sequence(lambda n: f"cus_test{n:06d}")
 
 
-class RecurringDonationFactory(factory.django.DjangoModelFactory):
+class RecurringDonationFactory(factory.django.DjangoModelFactory[RecurringDonation]):
     class Meta:
         model = RecurringDonation
 
@@ -27,7 +27,7 @@ class RecurringDonationFactory(factory.django.DjangoModelFactory):
     status = RecurringDonation.Status.ACTIVE
 
 
-class DonationFactory(factory.django.DjangoModelFactory):
+class DonationFactory(factory.django.DjangoModelFactory[Donation]):
     class Meta:
         model = Donation
 
@@ -37,3 +37,9 @@ class DonationFactory(factory.django.DjangoModelFactory):
     currency = "usd"
     status = Donation.Status.PAID
     stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test{n:06d}")
+
+
+def make_donor(**fields: object) -> Donor:
+    donor = DonorFactory(**fields)
+    assert isinstance(donor, Donor)
+    return donor

@@ -8,7 +8,7 @@ from django.core import mail, signing
 from django.test import Client
 
 from donations.services.manage import MANAGE_SALT, manage_token_make
-from tests.donations.factories import DonorFactory, RecurringDonationFactory
+from tests.donations.factories import DonorFactory, RecurringDonationFactory, make_donor
 from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,11 @@ def test_magic_link_opens_the_portal_for_that_donors_customer_only(
 ) -> None:
     mine = _customer(stripe_standin, "giver@example.org")
     _customer(stripe_standin, "other@example.org")
-    donor = DonorFactory(email="giver@example.org", stripe_customer_id=mine)
+    donor = make_donor(email="giver@example.org", stripe_customer_id=mine)
     RecurringDonationFactory(donor=donor, stripe_customer_id=mine)
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/support/manage/", {"email": "giver@example.org"})
-    link = _link_from(mail.outbox[0].body)
+    link = _link_from(str(mail.outbox[0].body))
 
     confirm = client.get(link)  # a mail scanner's prefetch opens nothing
     assert confirm.status_code == 200
@@ -65,7 +65,7 @@ def test_magic_link_opens_the_portal_for_that_donors_customer_only(
 def test_expired_magic_link_is_refused_and_opens_no_portal(
     client: Client, stripe_standin: StripeStandin
 ) -> None:
-    donor = DonorFactory()
+    donor = make_donor()
     with time_machine.travel("2026-01-01 12:00Z", tick=False):
         token = manage_token_make(donor=donor)
     with time_machine.travel("2026-01-01 13:01Z", tick=False):
@@ -78,7 +78,7 @@ def test_expired_magic_link_is_refused_and_opens_no_portal(
 def test_link_still_works_just_before_it_expires(
     client: Client, stripe_standin: StripeStandin
 ) -> None:
-    donor = DonorFactory(stripe_customer_id=_customer(stripe_standin, "x@example.org"))
+    donor = make_donor(stripe_customer_id=_customer(stripe_standin, "x@example.org"))
     with time_machine.travel("2026-01-01 12:00Z", tick=False):
         token = manage_token_make(donor=donor)
     with time_machine.travel("2026-01-01 12:59Z", tick=False):
@@ -97,7 +97,7 @@ def test_link_still_works_just_before_it_expires(
 def test_forged_magic_link_is_refused_and_opens_no_portal(
     client: Client, stripe_standin: StripeStandin, forge: Any
 ) -> None:
-    donor = DonorFactory(stripe_customer_id=_customer(stripe_standin, "x@example.org"))
+    donor = make_donor(stripe_customer_id=_customer(stripe_standin, "x@example.org"))
     response = client.post(f"/support/manage/{forge(donor)}/")
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
@@ -107,8 +107,8 @@ def test_forged_magic_link_is_refused_and_opens_no_portal(
 def test_one_donors_link_cannot_open_another_donors_portal(
     client: Client, stripe_standin: StripeStandin
 ) -> None:
-    alice = DonorFactory(stripe_customer_id=_customer(stripe_standin, "alice@example.org"))
-    bob = DonorFactory(stripe_customer_id=_customer(stripe_standin, "bob@example.org"))
+    alice = make_donor(stripe_customer_id=_customer(stripe_standin, "alice@example.org"))
+    bob = make_donor(stripe_customer_id=_customer(stripe_standin, "bob@example.org"))
     client.post(f"/support/manage/{manage_token_make(donor=alice)}/")
     [portal] = stripe_standin.requests("/v1/billing_portal/sessions")
     assert portal["params"]["customer"] == alice.stripe_customer_id != bob.stripe_customer_id
