@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -152,8 +153,40 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
 ]
 
 
+def expand(store: Store, obj: Obj, paths: Any) -> Obj:
+    """Stripe's `expand[]`: replace id strings at dotted paths with the objects they name."""
+    if not paths:
+        return obj
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise StripeError("Invalid array: expand must be a list of strings", param="expand")
+    result = copy.deepcopy(obj)
+    for path in paths:
+        _expand(store, result, path.split("."), path)
+    return result
+
+
+def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
+    if not parts or not isinstance(node, dict):
+        return
+    head, rest = parts[0], parts[1:]
+    if node.get("object") == "list" and head == "data":
+        for item in node["data"]:
+            _expand(store, item, rest, path)
+        return
+    if head not in node:
+        raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
+    value = node[head]
+    if isinstance(value, str) and value in store.objects:
+        value = node[head] = copy.deepcopy(store.objects[value])
+    _expand(store, value, rest, path)
+
+
 def dispatch(store: Store, method: str, path: str, params: Params, base_url: str) -> Obj:
     """Run one API call under the store's lock; raises StripeError for Stripe's errors."""
+    return expand(store, _dispatch(store, method, path, params, base_url), params.get("expand"))
+
+
+def _dispatch(store: Store, method: str, path: str, params: Params, base_url: str) -> Obj:
     path = path.rstrip("/")
     for route_method, pattern, handler in ROUTES:
         match = pattern.fullmatch(path)

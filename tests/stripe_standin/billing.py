@@ -15,6 +15,7 @@ from tests.stripe_standin.params import (
     merge_metadata,
     metadata,
     missing,
+    no_such,
     reject_unknown,
     string,
 )
@@ -144,11 +145,8 @@ def subscription_cancel(store: Store, sub_id: str, params: Params) -> Obj:
     reject_unknown(params, {"cancellation_details", "expand", "invoice_now", "prorate"})
     sub = store.get(sub_id, "subscription")
     if sub["status"] in ("canceled", "incomplete_expired"):
-        raise StripeError(
-            f"This subscription is already canceled: '{sub_id}'",
-            code="resource_missing",
-            status=404,
-        )
+        # What Stripe answers (stripe/stripe-go#1887): a canceled subscription is "gone".
+        raise no_such("subscription", sub_id)
     details = params.get("cancellation_details")
     if isinstance(details, dict):
         sub["cancellation_details"].update({k: v or None for k, v in details.items()})

@@ -196,3 +196,14 @@ def test_control_api_pays_lists_events_and_resets_over_http(
     assert stripe_standin.events() == [] and stripe_standin.requests() == []
     status, _, _ = post_form(f"{stripe_standin.url}/_standin/subscriptions/sub_x/renew", {})
     assert status == 404
+
+
+def test_canceling_a_canceled_subscription_is_no_such_subscription_as_on_stripe(
+    client: stripe.StripeClient, paid_subscription: Any
+) -> None:
+    client.v1.subscriptions.cancel(paid_subscription.subscription)
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.subscriptions.cancel(paid_subscription.subscription)
+
+    assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")

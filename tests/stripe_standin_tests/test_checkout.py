@@ -161,3 +161,21 @@ def test_expired_session_emits_checkout_session_expired(
     assert expired.status == "expired"
     [event] = stripe_standin.events("checkout.session.expired")
     assert event["data"]["object"]["id"] == session.id
+
+
+def test_expand_replaces_ids_with_objects_like_stripe(
+    stripe_standin: StripeStandin, client: stripe.StripeClient
+) -> None:
+    session = client.v1.checkout.sessions.create(params=subscription_params())
+    stripe_standin.pay(session.id)
+
+    expanded = client.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["subscription", "invoice.payments.data.payment"]}
+    )
+
+    subscription, invoice = expanded.subscription, expanded.invoice
+    assert isinstance(subscription, stripe.Subscription) and subscription.status == "active"
+    assert isinstance(invoice, stripe.Invoice) and invoice.status == "paid"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["no_such_field"]})
+    assert raised.value.param == "expand"

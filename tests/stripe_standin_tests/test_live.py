@@ -1,0 +1,66 @@
+"""The stand-in against the running site: its signed events are accepted by
+`/stripe/webhook/`, and its hosted page works in a real browser."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.stripe_standin import StripeStandin
+from tests.stripe_standin_tests.conftest import donation_params
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("frequency", ["once", "monthly"])
+def test_every_event_of_a_payment_is_accepted_by_the_sites_webhook(
+    stripe_standin_webhooks: StripeStandin, frequency: str
+) -> None:
+    from donations import stripe_client
+
+    standin = stripe_standin_webhooks
+    session = stripe_client.checkout_session_create(
+        frequency=frequency, amount=Decimal("12.50"), currency="eur", product_name="Donation",
+        metadata={"frequency": frequency}, success_url="http://testserver/ok",
+        cancel_url="http://testserver/", idempotency_key=f"live-{frequency}",
+    )  # fmt: skip
+    standin.pay(session.id, email="reader@example.org")
+    subscription = standin.get(session.id)["subscription"]
+    if subscription:
+        standin.renew(subscription)
+
+    standin.wait_for_webhooks(timeout=30)
+
+    attempts = standin.webhook_attempts()
+    assert [a["event_id"] for a in attempts] == [e["id"] for e in standin.events()]
+    assert {a["status"] for a in attempts} == {200}
+
+
+@pytest.mark.browser
+def test_hosted_checkout_page_pays_in_a_real_browser(
+    chromium_browser: Any, stripe_standin: StripeStandin
+) -> None:
+    import stripe
+
+    client = stripe.StripeClient(
+        "sk_test_browser", base_addresses={"api": stripe_standin.url}, max_network_retries=0
+    )
+    success = f"{stripe_standin.url}/healthz?paid={{CHECKOUT_SESSION_ID}}"
+    session = client.v1.checkout.sessions.create(
+        params=donation_params(success_url=success, customer_email=None)
+    )
+    context = chromium_browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(str(session.url))
+        assert page.get_by_role("note").inner_text() == "Demo payment — no money moves"
+        assert "25.00 EUR" in page.content() and "one-time" in page.content()
+        page.get_by_label("Email").fill("browser@example.org")
+        page.get_by_role("button", name="Pay", exact=True).click()
+        page.wait_for_url(f"{stripe_standin.url}/healthz?paid={session.id}")
+    finally:
+        context.close()
+    paid = stripe_standin.get(session.id)
+    assert (paid["status"], paid["payment_status"]) == ("complete", "paid")
+    assert paid["customer_details"]["email"] == "browser@example.org"
