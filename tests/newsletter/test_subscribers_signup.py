@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -227,3 +228,31 @@ def test_a_bounced_address_is_not_mailed_again_but_gets_the_same_page(
     assert response.status_code == 200
     assert "Check your inbox" in response.content.decode()
     assert mail.outbox == []
+
+
+def test_a_refused_confirmation_is_logged_without_the_address_and_changes_nothing(
+    client: Client,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = SMTPServer(rcpt_reply=lambda address: "550 5.1.1 No such user").start()
+    try:
+        with (
+            override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=server.port,
+            ),
+            caplog.at_level(logging.INFO),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = sign_up(client, "nobody@example.org")
+    finally:
+        server.stop()
+    assert response.status_code == 200
+    assert server.messages == []
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    assert any(r.getMessage() == "newsletter.confirmation.refused" for r in caplog.records)
+    ours = [r for r in caplog.records if r.name.startswith("newsletter")]
+    assert ours
+    assert all("nobody@example.org" not in str(record.__dict__) for record in ours)
