@@ -38,6 +38,7 @@ MAX_COUNTDOWN = 300
     autoretry_for=(OSError, smtplib.SMTPException),
     retry_backoff=30,
     max_retries=5,
+    soft_time_limit=100,
     time_limit=120,
 )
 def send_weekly_issue() -> str:
@@ -74,7 +75,7 @@ def send_issue_batch(self: Task, issue_id: int) -> dict[str, int]:
     return {"claimed": result.claimed, "sent": result.sent, "failed": result.failed}
 
 
-@shared_task(name="newsletter.tasks.sweep_deliveries", time_limit=120)
+@shared_task(name="newsletter.tasks.sweep_deliveries", soft_time_limit=100, time_limit=120)
 def sweep_deliveries() -> dict[str, int]:
     """Beat, every minute: start due issues, finish drained ones, re-queue stalled sends."""
     return sweep()
@@ -85,6 +86,7 @@ def sweep_deliveries() -> dict[str, int]:
     autoretry_for=(OSError, smtplib.SMTPException),
     retry_backoff=10,
     max_retries=3,
+    soft_time_limit=50,
     time_limit=60,
 )
 def send_issue_test(issue_id: int, user_id: int) -> bool:
