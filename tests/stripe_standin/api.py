@@ -37,7 +37,7 @@ LISTS = {
     "customers": ("customer", ("email",)),
     "subscriptions": ("subscription", ("customer", "price", "status")),
     "invoices": ("invoice", ("customer", "status", "subscription")),
-    "invoice_payments": ("invoice_payment", ("invoice", "status")),
+    "invoice_payments": ("invoice_payment", ("invoice", "payment", "status")),
     "charges": ("charge", ("customer", "payment_intent")),
     "refunds": ("refund", ("charge", "payment_intent")),
     "payment_intents": ("payment_intent", ("customer",)),
@@ -52,6 +52,9 @@ def _matches(obj: Obj, name: str, value: Any) -> bool:
         return (parent.get("subscription_details") or {}).get("subscription") == value
     if name == "price" and obj["object"] == "subscription":
         return any(item["price"]["id"] == value for item in obj["items"]["data"])
+    if isinstance(value, dict):  # `payment[payment_intent]=pi_...`
+        nested = obj.get(name) or {}
+        return all(nested.get(key) == wanted for key, wanted in value.items())
     if name == "type" and isinstance(value, str) and value.endswith("*"):
         return str(obj["type"]).startswith(value[:-1])
     return obj.get(name) == value
@@ -173,6 +176,12 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
         for item in node["data"]:
             _expand(store, item, rest, path)
         return
+    if head == "payments" and node.get("object") == "invoice":  # includable, not expandable
+        payments = sorted(
+            store.find("invoice_payment", invoice=node["id"]), key=lambda p: p["created"]
+        )
+        url = f"/v1/invoice_payments?invoice={node['id']}"
+        node["payments"] = objects.stripe_list(copy.deepcopy(payments), url)
     if head not in node:
         raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
     value = node[head]

@@ -315,7 +315,6 @@ def invoice(*, sub: Obj, billing_reason: str, email: str | None, now: int) -> Ob
             "paid_at": None,
             "voided_at": None,
         },
-        payments=stripe_list([], f"/v1/invoice_payments?invoice={in_id}"),
     )
     return inv
 

@@ -76,7 +76,6 @@ def invoice_charge(
     ch = store.add(objects.charge(pi=pi, pm=pm, email=email, now=now))
     pi["latest_charge"] = ch["id"]
     payment = store.add(objects.invoice_payment(inv=inv, pi=pi, now=now))
-    inv["payments"]["data"].append(payment)
     store.private[inv["id"]] = {"payment_intent": pi["id"], "invoice_payment": payment["id"]}
     _apply_outcome(store, pi, ch, outcome, now)
     invoice_settle(store, inv=inv, outcome=outcome)
@@ -93,12 +92,10 @@ def invoice_settle(store: Store, *, inv: Obj, outcome: Outcome) -> None:
         inv["status_transitions"]["paid_at"] = now
         payment.update(status="paid", amount_paid=inv["amount_due"])
         payment["status_transitions"]["paid_at"] = now
-        inv["payments"]["data"][-1] = payment
         store.emit("invoice.paid", inv)
         store.emit("invoice.payment_succeeded", inv)
     elif outcome == "failed":
         payment["status"] = "failed"
-        inv["payments"]["data"][-1] = payment
         inv["next_payment_attempt"] = now + 3 * 86_400
         store.emit("invoice.payment_failed", inv)
 

@@ -63,7 +63,7 @@ def test_subscription_payment_links_session_subscription_invoice_and_payment(
     assert types.index("invoice.paid") < types.index("checkout.session.completed")
     assert (session.status, session.payment_status) == ("complete", "paid")
     subscription = client.v1.subscriptions.retrieve(session.subscription)
-    invoice = client.v1.invoices.retrieve(session.invoice)
+    invoice = client.v1.invoices.retrieve(session.invoice, params={"expand": ["payments"]})
     assert invoice.parent is not None and invoice.parent.subscription_details is not None
     assert invoice.parent.subscription_details.subscription == subscription.id
     assert (invoice.billing_reason, invoice.status) == ("subscription_create", "paid")
@@ -81,6 +81,10 @@ def test_subscription_payment_links_session_subscription_invoice_and_payment(
     paid_event = next(e for e in events if e.type == "invoice.paid")
     assert paid_event.data.object["id"] == invoice.id
     assert "subscription" not in paid_event.data.object  # gone in this API version
+    assert "payments" not in paid_event.data.object  # includable: only when asked for
+    by_intent: Any = {"invoice": invoice.id, "payment": {"payment_intent": str(intent_id)}}
+    listed = client.v1.invoice_payments.list(params=by_intent)
+    assert [p.id for p in listed.data] == [invoice.payments.data[0].id]
     assert client.v1.customers.retrieve(str(session.customer)).email == "reader@example.org"
 
 
