@@ -11,31 +11,12 @@ from django.core import mail
 from django.test import Client
 
 from donations.models import Donation, RecurringDonation, StripeEvent
-from tests.donations.stripe_events import WEBHOOK_PATH, signature_header
+from tests.donations.flow import checkout as _checkout
+from tests.donations.flow import deliver_all as _deliver_all
 from tests.smtp_server import SMTPServer
 from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
-
-
-def _checkout(client: Client, **form: str) -> str:
-    data = {"frequency": "monthly", "currency": "usd", "amount": "5", "source_page": "/"}
-    response = client.post("/support/checkout/", {**data, **form})
-    assert response.status_code == 303
-    return str(response["Location"]).rsplit("/", 1)[-1]
-
-
-def _deliver_all(client: Client, standin: StripeStandin, capture: Any, *, skip: int = 0) -> int:
-    """Post the stand-in's events (exact bytes, signed); returns how many were posted."""
-    payloads = standin.event_payloads()[skip:]
-    for payload in payloads:
-        with capture(execute=True):
-            response = client.post(
-                WEBHOOK_PATH, data=payload, content_type="application/json",
-                headers={"Stripe-Signature": signature_header(payload)},
-            )  # fmt: skip
-        assert response.status_code == 200
-    return skip + len(payloads)
 
 
 def test_monthly_gift_from_banner_to_receipt_over_real_smtp_once_per_payment(

@@ -1,0 +1,136 @@
+"""Donors, payments and recurring gifts; staff actions call services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import URLPattern, path
+from django.utils.safestring import SafeString
+
+from donations import stripe_client
+from donations.admin import reports
+from donations.admin.links import stripe_link
+from donations.models import Donation, Donor, RecurringDonation
+from donations.services.errors import DonationError
+from donations.services.staff import donation_refund, recurring_cancel
+
+
+@admin.register(Donor)
+class DonorAdmin(admin.ModelAdmin):
+    list_display = ("email", "name", "created_at")
+    search_fields = ("email", "name")
+    date_hierarchy = "created_at"
+    readonly_fields = ("customer_link", "created_at", "updated_at")
+    exclude = ("stripe_customer_id",)
+
+    @admin.display(description="Stripe customer")
+    def customer_link(self, donor: Donor) -> SafeString | str:
+        return stripe_link(donor.stripe_customer_id)
+
+
+@admin.register(Donation)
+class DonationAdmin(admin.ModelAdmin):
+    list_display = ("pk", "donor", "amount", "currency", "frequency", "status", "paid_at")
+    list_filter = ("frequency", "status", "currency", "paid_at")
+    search_fields = ("donor__email", "stripe_payment_intent_id", "stripe_invoice_id")
+    date_hierarchy = "paid_at"
+    list_select_related = ("donor",)
+    actions = ("refund",)
+    change_list_template = "admin/donations/donation/change_list.html"
+    readonly_fields = (
+        "donor", "recurring", "frequency", "amount", "currency", "status", "paid_at",
+        "amount_refunded", "source_page", "is_first_payment", "receipt_sent_at",
+        "session_link", "invoice_link", "payment_intent_link", "charge_link",
+        "created_at", "updated_at",
+    )  # fmt: skip
+    exclude = (
+        "stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id",
+        "stripe_charge_id",
+    )  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # payments come from Stripe
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("figures/", view(reports.figures_view), name="donations_figures"),
+            path("export/", view(reports.export_view), name="donations_export"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Checkout session")
+    def session_link(self, obj: Donation) -> SafeString | str:
+        return stripe_link(obj.stripe_checkout_session_id)
+
+    @admin.display(description="Invoice")
+    def invoice_link(self, obj: Donation) -> SafeString | str:
+        return stripe_link(obj.stripe_invoice_id)
+
+    @admin.display(description="Payment intent")
+    def payment_intent_link(self, obj: Donation) -> SafeString | str:
+        return stripe_link(obj.stripe_payment_intent_id)
+
+    @admin.display(description="Charge")
+    def charge_link(self, obj: Donation) -> SafeString | str:
+        return stripe_link(obj.stripe_charge_id)
+
+    @admin.action(description="Refund selected payments in full (through Stripe)")
+    def refund(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
+        done = 0
+        for donation in queryset:
+            try:
+                donation_refund(donation=donation)
+                done += 1
+            except DonationError as error:
+                self.message_user(request, f"#{donation.pk}: {error}", messages.WARNING)
+            except stripe_client.StripeProblem:
+                self.message_user(
+                    request, f"#{donation.pk}: Stripe did not accept the refund; try again.",
+                    messages.ERROR,
+                )  # fmt: skip
+        if done:
+            self.message_user(request, f"Refunded {done} payment(s).", messages.SUCCESS)
+
+
+@admin.register(RecurringDonation)
+class RecurringDonationAdmin(admin.ModelAdmin):
+    list_display = ("pk", "donor", "frequency", "amount", "currency", "status", "started_at")
+    list_filter = ("frequency", "status", "currency", "started_at")
+    search_fields = ("donor__email", "stripe_subscription_id")
+    list_select_related = ("donor",)
+    actions = ("cancel",)
+    readonly_fields = (
+        "donor", "frequency", "amount", "currency", "status", "started_at", "cancelled_at",
+        "subscription_link", "customer_link", "created_at", "updated_at",
+    )  # fmt: skip
+    exclude = ("stripe_subscription_id", "stripe_customer_id", "status_changed_by_event_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Stripe subscription")
+    def subscription_link(self, obj: RecurringDonation) -> SafeString | str:
+        return stripe_link(obj.stripe_subscription_id)
+
+    @admin.display(description="Stripe customer")
+    def customer_link(self, obj: RecurringDonation) -> SafeString | str:
+        return stripe_link(obj.stripe_customer_id)
+
+    @admin.action(description="Cancel selected recurring gifts (through Stripe)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[RecurringDonation]) -> None:
+        done = 0
+        for recurring in queryset:
+            try:
+                recurring_cancel(recurring=recurring)
+                done += 1
+            except DonationError as error:
+                self.message_user(request, f"#{recurring.pk}: {error}", messages.WARNING)
+            except stripe_client.StripeProblem:
+                self.message_user(
+                    request, f"#{recurring.pk}: Stripe did not accept the cancellation.",
+                    messages.ERROR,
+                )  # fmt: skip
+        if done:
+            self.message_user(request, f"Cancelled {done} recurring gift(s).", messages.SUCCESS)

@@ -1,0 +1,63 @@
+"""Reminders, raw Stripe events, failed renewals and the banner's preset amounts."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+from donations.admin.links import stripe_link
+from donations.models import AmountPreset, FailedPayment, Reminder, StripeEvent
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ("email", "due_at", "sent_at", "opted_out_at")
+    list_filter = ("due_at", "sent_at")
+    search_fields = ("email",)
+    readonly_fields = ("sent_at", "opted_out_at", "created_at", "updated_at")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_id", "type", "handled", "livemode", "created_at")
+    list_filter = ("type", "handled", "livemode", "created_at")
+    search_fields = ("stripe_id", "object_id")
+    readonly_fields = (
+        "event_link",
+        "type",
+        "object_link",
+        "stripe_created",
+        "handled",
+        "created_at",
+    )
+    exclude = ("stripe_id", "object_id")
+
+    @admin.display(description="Stripe event")
+    def event_link(self, obj: StripeEvent) -> SafeString | str:
+        return stripe_link(obj.stripe_id, livemode=obj.livemode)
+
+    @admin.display(description="Object")
+    def object_link(self, obj: StripeEvent) -> SafeString | str:
+        return stripe_link(obj.object_id, livemode=obj.livemode)
+
+
+@admin.register(FailedPayment)
+class FailedPaymentAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_invoice_id", "recurring", "notice_sent_at", "created_at")
+    search_fields = ("stripe_invoice_id", "recurring__donor__email")
+
+
+@admin.register(AmountPreset)
+class AmountPresetAdmin(admin.ModelAdmin):
+    list_display = ("frequency", "currency", "amount", "is_default", "position")
+    list_editable = ("amount", "is_default", "position")
+    list_filter = ("frequency", "currency")

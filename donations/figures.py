@@ -1,0 +1,134 @@
+"""Figures for staff: this month's revenue, active recurring donors, monthly recurring revenue,
+and new / cancelled recurring gifts per week. A handful of aggregate queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from donations.models import Donation, Frequency, RecurringDonation
+
+COUNTED = (Donation.Status.PAID, Donation.Status.REFUNDED, Donation.Status.DISPUTED)
+ACTIVE = (RecurringDonation.Status.ACTIVE, RecurringDonation.Status.PAST_DUE)
+MONTHS_PER = {Frequency.MONTHLY: Decimal(1), Frequency.ANNUAL: Decimal(12)}
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    new: int
+    cancelled: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    month_start: datetime
+    revenue: list[dict[str, object]]  # frequency, currency, amount, payments
+    active_donors: dict[str, int]  # frequency -> donors
+    mrr: dict[str, Decimal]  # currency -> monthly recurring revenue
+    weeks: list[Week]
+
+
+def _month_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def revenue_since(start: datetime) -> list[dict[str, object]]:
+    net = ExpressionWrapper(
+        F("amount") - F("amount_refunded"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    rows = (
+        Donation.objects.filter(status__in=COUNTED, paid_at__gte=start)
+        .values("frequency", "currency")
+        .annotate(amount=Sum(net), payments=Count("pk"))
+        .order_by("frequency", "currency")
+    )
+    return list(rows)
+
+
+def active_recurring_donors() -> dict[str, int]:
+    rows = (
+        RecurringDonation.objects.filter(status__in=ACTIVE)
+        .values("frequency")
+        .annotate(donors=Count("donor", distinct=True))
+    )
+    found = {row["frequency"]: row["donors"] for row in rows}
+    return {str(f): found.get(f, 0) for f in (Frequency.MONTHLY, Frequency.ANNUAL)}
+
+
+def monthly_recurring_revenue() -> dict[str, Decimal]:
+    """Monthly gifts plus annual gifts / 12, per currency (no conversion between them)."""
+    rows = (
+        RecurringDonation.objects.filter(status__in=ACTIVE)
+        .values("frequency", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    mrr: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        per_month = MONTHS_PER.get(row["frequency"], Decimal(1))
+        mrr[row["currency"]] += (row["total"] / per_month).quantize(Decimal("0.01"))
+    return dict(sorted(mrr.items()))
+
+
+def recurring_per_week(*, weeks: int, now: datetime) -> list[Week]:
+    today = timezone.localtime(now).date()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+
+    def counts(field: str) -> dict[date, int]:
+        rows = (
+            RecurringDonation.objects.filter(**{f"{field}__gte": since})
+            .annotate(week=TruncWeek(field))
+            .values("week")
+            .annotate(n=Count("pk"))
+        )
+        return {timezone.localtime(row["week"]).date(): row["n"] for row in rows}
+
+    new, cancelled = counts("started_at"), counts("cancelled_at")
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    return [Week(start=s, new=new.get(s, 0), cancelled=cancelled.get(s, 0)) for s in starts]
+
+
+def figures(*, now: datetime | None = None, weeks: int = 12) -> Figures:
+    now = now or timezone.now()
+    start = _month_start(now)
+    return Figures(
+        month_start=start,
+        revenue=revenue_since(start),
+        active_donors=active_recurring_donors(),
+        mrr=monthly_recurring_revenue(),
+        weeks=recurring_per_week(weeks=weeks, now=now),
+    )
+
+
+def chart(weeks: list[Week], *, width: int = 640, height: int = 200) -> dict[str, object]:
+    """Coordinates for a server-rendered SVG bar chart: new (up) and cancelled (down) per week."""
+    peak = max([1, *(w.new for w in weeks), *(w.cancelled for w in weeks)])
+    middle = height // 2
+    slot = width / max(len(weeks), 1)
+    bar = max(slot * 0.35, 2)
+    scale = (middle - 16) / peak
+    bars = []
+    for i, week in enumerate(weeks):
+        x = i * slot + slot * 0.1
+        up, down = week.new * scale, week.cancelled * scale
+        bars.append(
+            {
+                "week": week,
+                "x_new": round(x, 1),
+                "x_cancelled": round(x + bar, 1),
+                "y_new": round(middle - up, 1),
+                "h_new": round(up, 1),
+                "h_cancelled": round(down, 1),
+                "label_x": round(x + bar, 1),
+            }
+        )
+    return {"width": width, "height": height, "middle": middle, "bar": round(bar, 1), "bars": bars}

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from donations.models import Donation, Frequency, RecurringDonation
+from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
+from tests.donations.flow import checkout, deliver_all
+from tests.stripe_standin import StripeStandin
+
+pytestmark = pytest.mark.django_db
+EXPORT = "/admin/donations/donation/export/"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.get_fixed_timezone(0))
+
+
+@pytest.fixture
+def staff(client: Client) -> Client:
+    user = User.objects.create_user("editor", password="pw-editor-123", is_staff=True)
+    user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    return client
+
+
+def _paid(amount: str, currency: str, frequency: str, when: datetime, **kw: Any) -> Donation:
+    donation = DonationFactory(
+        amount=Decimal(amount), currency=currency, frequency=frequency, paid_at=when, **kw
+    )
+    assert isinstance(donation, Donation)
+    return donation
+
+
+def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -> None:
+    _paid("25", "usd", "once", NOW - timedelta(days=3))
+    _paid("5", "usd", "monthly", NOW - timedelta(days=2))
+    _paid("50", "usd", "once", NOW - timedelta(days=40))  # last month: not counted
+    _paid("10", "eur", "once", NOW - timedelta(days=1), amount_refunded=Decimal("10"))
+    RecurringDonationFactory(amount=Decimal("5"), started_at=NOW - timedelta(days=8))
+    RecurringDonationFactory(amount=Decimal("10"), started_at=NOW - timedelta(days=1))
+    RecurringDonationFactory(
+        frequency=Frequency.ANNUAL, amount=Decimal("120"), started_at=NOW - timedelta(days=1)
+    )
+    RecurringDonationFactory(
+        status=RecurringDonation.Status.CANCELLED,
+        started_at=NOW - timedelta(days=60),
+        cancelled_at=NOW - timedelta(days=1),
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        page = staff.get("/admin/donations/donation/figures/").content.decode()
+
+    assert "<td>Once</td><td>USD</td><td>1</td><td>25.00</td>" in page
+    assert "<td>Monthly</td><td>USD</td><td>1</td><td>5.00</td>" in page
+    assert "<td>Once</td><td>EUR</td><td>1</td><td>0.00</td>" in page
+    assert '<td class="active-monthly">2</td>' in page
+    assert '<td class="active-annual">1</td>' in page
+    assert '<td class="mrr">25.00</td>' in page  # 5 + 10 + 120 / 12
+    assert "<svg" in page and page.count('class="week"') == 12
+    assert "<td>16 Nov 2026</td><td>2</td><td>1</td>" in page
+
+
+def test_figures_page_is_for_staff_only(client: Client) -> None:
+    response = client.get("/admin/donations/donation/figures/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_csv_export_lists_payments_in_the_range_without_personal_data(staff: Client) -> None:
+    inside = _paid("25", "usd", "once", NOW - timedelta(days=1))
+    _paid("99", "usd", "once", NOW - timedelta(days=30))
+
+    response = staff.get(
+        "/admin/donations/donation/export/", {"start": "2026-11-19", "end": "2026-11-20"}
+    )
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["stripe_payment_intent_id"] for row in rows] == [inside.stripe_payment_intent_id]
+    assert rows[0]["amount"] == "25.00"
+    assert inside.donor is not None
+    assert inside.donor.email not in body
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_csv_export_refuses_an_inverted_range(staff: Client) -> None:
+    response = staff.get(
+        "/admin/donations/donation/export/", {"start": "2026-11-20", "end": "2026-11-01"}
+    )
+    assert "start date must be on or before" in response.content.decode()
+
+
+def test_refund_action_refunds_through_stripe_and_marks_the_payment(
+    staff: Client, stripe_standin: StripeStandin
+) -> None:
+    session_id = checkout(Client(), frequency="once", amount="25")
+    stripe_standin.pay(session_id, email="reader@example.org")
+    deliver_all(Client(), stripe_standin)
+    donation = Donation.objects.get()
+    intent = donation.stripe_payment_intent_id
+
+    response = staff.post(
+        "/admin/donations/donation/",
+        {"action": "refund", "_selected_action": [donation.pk]},
+        follow=True,
+    )
+
+    assert "Refunded 1 payment" in response.content.decode()
+    donation.refresh_from_db()
+    assert donation.status == Donation.Status.REFUNDED
+    [refund] = stripe_standin.requests("/v1/refunds")
+    assert refund["params"]["payment_intent"] == intent
+    assert refund["idempotency_key"] == f"refund-donation-{donation.pk}"
+
+
+def test_cancel_action_cancels_the_subscription_in_stripe(
+    staff: Client, stripe_standin: StripeStandin
+) -> None:
+    session_id = checkout(Client())
+    stripe_standin.pay(session_id, email="reader@example.org")
+    deliver_all(Client(), stripe_standin)
+    recurring = RecurringDonation.objects.get()
+
+    response = staff.post(
+        "/admin/donations/recurringdonation/",
+        {"action": "cancel", "_selected_action": [recurring.pk]},
+        follow=True,
+    )
+    assert "Cancelled 1 recurring gift" in response.content.decode()
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringDonation.Status.CANCELLED
+    assert stripe_standin.get(recurring.stripe_subscription_id)["status"] == "canceled"
+
+
+def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
+    DonationFactory(donor=DonorFactory(email="findme@example.org"))
+    for path in ("donation", "recurringdonation", "donor", "reminder", "stripeevent",
+                 "amountpreset", "failedpayment"):  # fmt: skip
+        assert staff.get(f"/admin/donations/{path}/").status_code == 200
+    found = staff.get("/admin/donations/donation/", {"q": "findme@example.org"})
+    assert "findme@example.org" in found.content.decode()
+    filtered = staff.get("/admin/donations/donation/", {"status": "paid", "currency": "usd"})
+    assert filtered.status_code == 200
