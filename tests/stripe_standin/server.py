@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.stripe_standin import api, pages
+from tests.stripe_standin import api, dashboard, pages
 from tests.stripe_standin.params import StripeError, parse_form
 from tests.stripe_standin.store import RequestContext, new_id
 
@@ -38,7 +38,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.standin.verbose:  # method and path only: no query string, no body
-            logger.info("%s %s -> %s", self.command, urlsplit(self.path).path, args[1])
+            logger.info("%s %s -> %s", self.command, _redacted(urlsplit(self.path).path), args[1])
 
     # --- plumbing -----------------------------------------------------------------------------
     def _body(self) -> str:
@@ -80,8 +80,14 @@ class Handler(BaseHTTPRequestHandler):
             with standin.store.lock:
                 page = self._page(path, parts.query, body)
             self._send(*page)
-        elif path in ("/", "/healthz"):
+        elif path == "/":
+            with standin.store.lock:
+                page = self._dashboard(parts.query, body)
+            self._send(*page)
+        elif path == "/healthz":
             self._json(200, {"stripe_standin": True, "api_version": standin.api_version})
+        elif path == "/favicon.ico":
+            self._send(204, {}, b"")
         else:
             self._json(404, {"error": {"message": "Not found", "type": "invalid_request_error"}})
 
@@ -95,6 +101,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST":
             return pages.portal_submit(store, object_id, body)
         return pages.portal_page(store, object_id, pages.query_notice(query))
+
+    def _dashboard(self, query: str, body: str) -> pages.Page:
+        standin = self.server.standin
+        if self.command == "POST":
+            return dashboard.dashboard_submit(standin.store, body)
+        return dashboard.dashboard_page(
+            standin.store, standin.webhook_url, standin.webhook_attempts(),
+            pages.query_notice(query),
+        )  # fmt: skip
 
     # --- the REST API -------------------------------------------------------------------------
     def _api(self, path: str, query: str, body: str) -> None:
@@ -198,6 +213,14 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"No control route {path}"}})
         else:
             self._json(200, result)
+
+
+def _redacted(path: str) -> str:
+    """Hosted page URLs are credentials (a portal link opens someone's subscriptions)."""
+    kind, _, object_id = path.strip("/").partition("/")
+    if kind in ("pay", "portal") and object_id:
+        return f"/{kind}/{object_id[:8]}…"
+    return path
 
 
 def _failure_error(failure: dict[str, Any]) -> StripeError:

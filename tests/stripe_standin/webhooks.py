@@ -137,9 +137,10 @@ class WebhookSender:
                     ),
                 )
         logger.info(
-            "webhook attempt",
+            "webhook %s attempt %d -> %s",
+            job.event_id, job.attempt, status or error,
             extra={"event_id": job.event_id, "attempt": job.attempt, "status": status},
-        )
+        )  # fmt: skip
 
     def _post(self, url: str, payload: bytes) -> int:
         parts = urllib.parse.urlsplit(url)
