@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
@@ -54,6 +55,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/signup_done.html")
 
 
+@never_cache  # the URL holds a credential: no shared cache may keep the page
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -73,6 +75,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "newsletter/confirmed.html")
 
 
+@never_cache
 @csrf_exempt  # RFC 8058 one-click POSTs carry no cookie and no CSRF token: the token is the key
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:

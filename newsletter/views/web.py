@@ -140,6 +140,9 @@ class ArchiveFeed(Feed):
     def title(self) -> str:
         return f"{settings.SITE_NAME}: the weekly newsletter"
 
+    def author_name(self) -> str:
+        return str(settings.SITE_NAME)
+
     def subtitle(self) -> str:
         return "Every issue of our free weekly newsletter."
 

@@ -103,3 +103,11 @@ def test_a_left_subscriber_can_sign_up_again_and_confirm(
     assert client.post(old_link).status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
+
+
+def test_pages_reached_by_a_token_link_are_never_cached(client: Client) -> None:
+    subscriber = SubscriberFactory.create(status=Subscriber.Status.PENDING)
+    for url in (path_of(subscriber), f"/newsletter/confirm/{make_confirm_token(subscriber.pk)}/"):
+        cache_control = client.get(url)["Cache-Control"]
+        assert "no-store" in cache_control
+        assert "private" in cache_control
