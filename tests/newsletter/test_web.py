@@ -243,3 +243,11 @@ def test_pages_set_no_cookie_but_csrf_and_load_nothing_from_other_hosts() -> Non
     assert "https:" not in img_src.split()
     assert "tracker.example.net" not in img_src
     assert "script-src 'self'" in csp
+
+
+def test_pages_that_change_on_a_send_are_cached_only_briefly(client: Client) -> None:
+    sent_issue("Brief")
+    for url in ("/newsletter/preview/", "/newsletter/archive/"):
+        cache_control = client.get(url)["Cache-Control"]
+        assert "public" in cache_control
+        assert "max-age=60" in cache_control
