@@ -33,6 +33,15 @@ class IssuePage:
         return f'W/"issue-{self.issue_id}-{self.version}"'
 
 
+# An issue's web version is public once its emails go out: while sending (the emails' "View in
+# your browser" links must work) and after. The archive, feed and preview list sent issues only.
+WEB_VISIBLE_STATUSES = (Issue.Status.SENDING, Issue.Status.SENT)
+
+
+def web_visible_issue(slug: str) -> Issue | None:
+    return Issue.objects.filter(web_slug=slug, status__in=WEB_VISIBLE_STATUSES).first()
+
+
 def sent_issues() -> QuerySet[Issue]:
     return Issue.objects.filter(status=Issue.Status.SENT, web_slug__isnull=False).order_by(
         "-sent_at", "-pk"

@@ -1,7 +1,8 @@
 """The newsletter on the web: preview, each sent issue, the archive and its Atom feed.
 
-Public pages show sent issues only; anything else answers 404, except through a staff's
-signed, expiring preview link. A sent issue cannot change, so its rendering is cached under
+An issue's web page is public from the moment its emails go out (sending, sent); the preview,
+archive and feed show sent issues; anything else answers 404, except through a staff's signed,
+expiring preview link. A sent issue cannot change, so its rendering is cached under
 its id and `updated_at`, and browsers revalidate with a weak ETag. Nothing here sets a cookie
 except Django's CSRF cookie for the sign-up form, and the pages' CSP refuses images from
 hosts other than this site and the newsroom's own site.
@@ -24,7 +25,13 @@ from django.views.decorators.http import require_GET
 
 from newsletter.forms import SignupForm
 from newsletter.models import Issue
-from newsletter.selectors import IssuePage, issue_page, preview_page, sent_issues
+from newsletter.selectors import (
+    IssuePage,
+    issue_page,
+    preview_page,
+    sent_issues,
+    web_visible_issue,
+)
 from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
 
 ARCHIVE_PAGE_SIZE = 20
@@ -91,7 +98,9 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
-    issue = get_object_or_404(Issue, web_slug=slug, status=Issue.Status.SENT)
+    issue = web_visible_issue(slug)
+    if issue is None:
+        raise Http404("No such issue.")
     return _render_issue(request, issue_page(issue), template="newsletter/issue.html", public=True)
 
 

@@ -23,7 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
 UNSENT = [
     Issue.Status.DRAFT,
     Issue.Status.SCHEDULED,
-    Issue.Status.SENDING,
     Issue.Status.PAUSED,
     Issue.Status.CANCELLED,
 ]
@@ -251,3 +250,13 @@ def test_pages_that_change_on_a_send_are_cached_only_briefly(client: Client) -> 
         cache_control = client.get(url)["Cache-Control"]
         assert "public" in cache_control
         assert "max-age=60" in cache_control
+
+
+def test_an_issue_being_sent_has_its_web_version_but_is_not_listed_yet(client: Client) -> None:
+    IssueFactory.create(subject="Going out now", status=Issue.Status.SENDING, web_slug="2026-12-04")
+    response = client.get("/newsletter/issues/2026-12-04/")
+    assert response.status_code == 200  # the emails already out link here
+    assert "Going out now" in response.content.decode()
+    assert "Going out now" not in client.get("/newsletter/archive/").content.decode()
+    assert not feedparser.parse(client.get("/newsletter/archive/feed/").content).entries
+    assert "Going out now" not in client.get("/newsletter/preview/").content.decode()
