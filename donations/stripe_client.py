@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -209,6 +210,16 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict[str, 
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise InvalidSignature("not an event")
     return event
+
+
+def hosted_page_origins() -> list[str]:
+    """Origins of Stripe's hosted Checkout and Billing Portal pages (or the stand-in's)."""
+    origins = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+    base: str = settings.STRIPE_API_BASE
+    if base:
+        parts = urlsplit(base)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 def dashboard_url(object_id: str, *, livemode: bool = False) -> str:

@@ -38,17 +38,24 @@ def _limited(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/rate_limited.html", status=429)
 
 
-def _redirect_off_site(url: str) -> HttpResponseRedirect:
-    """303 to Stripe. Chrome checks `form-action` on a form POST's redirects: allow the origin."""
-    response = HttpResponseRedirect(url, status=303)
+def _stripe_forms(response: HttpResponse) -> HttpResponse:
+    """A page whose form POSTs to a view that redirects to Stripe's hosted pages: browsers check
+    the page's `form-action` against every redirect of the submission, so allow their origins."""
+    response._csp_update = {"form-action": stripe_client.hosted_page_origins()}  # type: ignore[attr-defined]
+    return response
+
+
+def _redirect_off_site(url: str) -> HttpResponse:
+    """303 to Stripe's hosted page (Checkout or the Billing Portal)."""
     parts = urlsplit(url)
+    response = HttpResponseRedirect(url, status=303)
     response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
     return response
 
 
 @require_GET
 def support(request: HttpRequest) -> HttpResponse:
-    return render(request, "donations/support.html", {"support_page": True})
+    return _stripe_forms(render(request, "donations/support.html", {"support_page": True}))
 
 
 @require_POST
@@ -59,7 +66,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     form = SupportForm(request.POST)
     if not form.is_valid():
         context = {"support_page": True, "support_form": form}
-        return render(request, "donations/support.html", context, status=400)
+        return _stripe_forms(render(request, "donations/support.html", context, status=400))
     data = form.cleaned_data
     try:
         session = checkout.donation_checkout_start(
@@ -71,7 +78,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         )
     except stripe_client.StripeProblem as error:
         logger.warning("checkout failed", extra={"error": type(error).__name__})
-        return render(request, "donations/checkout_error.html", {"form": form}, status=503)
+        page = render(request, "donations/checkout_error.html", {"form": form}, status=503)
+        return _stripe_forms(page)
     return _redirect_off_site(session.url)
 
 
@@ -108,14 +116,15 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "GET":
             manage.manage_token_read(token=token)
-            return render(request, "donations/manage_open.html")
+            return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
     except DonationError as error:
         context = {"form": EmailForm(), "problem": str(error)}
         return render(request, "donations/manage.html", context, status=400)
     except stripe_client.StripeProblem as error:
         logger.warning("billing portal failed", extra={"error": type(error).__name__})
-        return render(request, "donations/manage_open.html", {"unavailable": True}, status=503)
+        page = render(request, "donations/manage_open.html", {"unavailable": True}, status=503)
+        return _stripe_forms(page)
     return _redirect_off_site(url)
 
 
