@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from tests.stripe_standin import billing, payments
+from tests.stripe_standin import billing, checkout, payments
 from tests.stripe_standin.objects import format_amount
 from tests.stripe_standin.pages import CSS, FREQUENCY, Page
 from tests.stripe_standin.params import StripeError
@@ -41,6 +41,8 @@ def _sessions(store: Store) -> str:
     rows = []
     for cs in store.find("checkout.session")[:ROWS]:
         actions = ""
+        if cs["status"] == "open":
+            actions = _button("session", cs["id"], "expire", "Expire")
         if store.private[cs["id"]].get("delayed") and cs["payment_status"] == "unpaid":
             actions = _button("session", cs["id"], "settle", "Settle: paid") + _button(
                 "session", cs["id"], "bounce", "Settle: failed"
@@ -118,6 +120,7 @@ def dashboard_page(store: Store, webhook_url: str | None, attempts: list[Obj], n
 
 
 ACTIONS = {
+    ("session", "expire"): lambda s, i: checkout.session_expire(s, i),
     ("session", "settle"): lambda s, i: payments.session_settle(s, i, succeeded=True),
     ("session", "bounce"): lambda s, i: payments.session_settle(s, i, succeeded=False),
     ("subscription", "renew"): lambda s, i: billing.subscription_renew(s, i, succeeded=True),

@@ -8,7 +8,7 @@ import json
 import threading
 from typing import Any
 
-from tests.stripe_standin import billing, payments
+from tests.stripe_standin import billing, checkout, payments
 from tests.stripe_standin.params import StripeError
 from tests.stripe_standin.server import Handler, StandinServer
 from tests.stripe_standin.store import API_VERSION, Store
@@ -142,6 +142,10 @@ class StripeStandin:
     def settle(self, session_id: str, succeeded: bool = True) -> Obj:
         return self._locked(payments.session_settle, session_id, succeeded=succeeded)
 
+    def expire(self, session_id: str) -> Obj:
+        """The session reached `expires_at` unpaid (Stripe expires it on its own)."""
+        return self._locked(checkout.session_expire, session_id)
+
     def renew(self, sub_id: str) -> Obj:
         return self._locked(billing.subscription_renew, sub_id, succeeded=True)
 
@@ -197,6 +201,7 @@ class StripeStandin:
             ("sessions", "settle"): lambda: self.settle(
                 object_id, _flag(args.get("succeeded", True))
             ),
+            ("sessions", "expire"): lambda: self.expire(object_id),
             ("subscriptions", "renew"): lambda: self.renew(object_id),
             ("subscriptions", "fail"): lambda: self.fail_invoice(object_id),
             ("charges", "dispute"): lambda: self.dispute(

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import urllib.error
+import urllib.parse
+import urllib.request
 from typing import Any
 
 import pytest
@@ -94,3 +97,26 @@ def paid_subscription(stripe_standin: StripeStandin, client: stripe.StripeClient
     session = client.v1.checkout.sessions.create(params=subscription_params())
     stripe_standin.pay(session.id)
     return client.v1.checkout.sessions.retrieve(session.id)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def post_form(url: str, fields: dict[str, str]) -> tuple[int, str, str]:
+    """POST a form as a browser would; returns (status, Location, body) without following."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    data = urllib.parse.urlencode(fields).encode()
+    try:
+        request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - loopback
+        with opener.open(request) as response:
+            return response.status, response.headers.get("Location", ""), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers.get("Location", ""), exc.read().decode()
+
+
+def get_page(url: str) -> str:
+    with urllib.request.urlopen(url) as response:  # noqa: S310 - the stand-in on loopback
+        return str(response.read().decode())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
@@ -12,33 +9,12 @@ import stripe
 
 from tests.stripe_standin import StripeStandin
 from tests.stripe_standin_tests.conftest import (
+    get_page,
+    post_form,
     previous,
     subscription_params,
     verified_events,
 )
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def post_form(url: str, fields: dict[str, str]) -> tuple[int, str, str]:
-    """POST a form as a browser would; returns (status, Location, body) without following."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    data = urllib.parse.urlencode(fields).encode()
-    try:
-        request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - loopback
-        with opener.open(request) as response:
-            return response.status, response.headers.get("Location", ""), response.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.headers.get("Location", ""), exc.read().decode()
-
-
-def get_page(url: str) -> str:
-    with urllib.request.urlopen(url) as response:  # noqa: S310 - the stand-in on loopback
-        return str(response.read().decode())
 
 
 def test_cancel_at_period_end_emits_updated_and_the_renewal_ends_it(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import stripe
 
 from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params, subscription_params
-from tests.stripe_standin_tests.test_billing import get_page, post_form
+from tests.stripe_standin_tests.conftest import (
+    donation_params,
+    get_page,
+    post_form,
+    subscription_params,
+)
 
 
 def _press(standin: StripeStandin, kind: str, object_id: str, action: str) -> str:
@@ -51,6 +55,22 @@ def test_dashboard_renews_fails_refunds_and_disputes(
     assert "invoice.payment_failed" in types
     assert "charge.refunded" in types and "charge.dispute.created" in types
     assert "past_due" in page and "(disputed)" in page
+
+
+def test_dashboard_and_control_api_expire_an_open_session(
+    stripe_standin: StripeStandin, client: stripe.StripeClient
+) -> None:
+    first = client.v1.checkout.sessions.create(params=donation_params())
+    second = client.v1.checkout.sessions.create(params=donation_params())
+    assert "Expire" in get_page(f"{stripe_standin.url}/")
+
+    _press(stripe_standin, "session", first.id, "expire")
+    status, _, _ = post_form(f"{stripe_standin.url}/_standin/sessions/{second.id}/expire", {})
+
+    assert status == 200
+    expired = [e["data"]["object"]["id"] for e in stripe_standin.events("checkout.session.expired")]
+    assert expired == [first.id, second.id]
+    assert "is expired" in get_page(str(first.url))
 
 
 def test_dashboard_refuses_an_impossible_action_with_a_notice(

@@ -94,6 +94,13 @@ def test_fail_next_402_is_a_card_error_with_its_decline_code(
     assert raised.value.error is not None and raised.value.error.decline_code
 
 
+def test_fail_next_429_is_a_rate_limit_error(stripe_standin: StripeStandin) -> None:
+    stripe_standin.fail_next(429)
+
+    with pytest.raises(stripe.RateLimitError):
+        _client(stripe_standin, settings.STRIPE_SECRET_KEY).v1.customers.create()
+
+
 def test_dropped_connection_is_an_api_connection_error(stripe_standin: StripeStandin) -> None:
     stripe_standin.fail_next(drop=True)
 
