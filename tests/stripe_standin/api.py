@@ -208,8 +208,11 @@ def _dispatch(store: Store, method: str, path: str, params: Params, base_url: st
                 return list_objects(store, collection, params)
             if path.startswith(prefix + "/") and "/" not in path[len(prefix) + 1 :]:
                 reject_unknown(params, {"expand"})
-                kind = RETRIEVE[collection]
-                return store.get(path[len(prefix) + 1 :], kind)
+                object_id = path[len(prefix) + 1 :]
+                found = store.objects.get(object_id, {})
+                if found.get("deleted"):  # Stripe still answers for a deleted customer
+                    return {"id": object_id, "object": found["object"], "deleted": True}
+                return store.get(object_id, RETRIEVE[collection])
     raise StripeError(
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or "
         "we can help at https://support.stripe.com/.",

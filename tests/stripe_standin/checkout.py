@@ -315,6 +315,6 @@ def session_expire(store: Store, session_id: str) -> Obj:
             f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{session["status"]}".',
         )
-    session["status"] = "expired"
+    session.update(status="expired", url=None)
     store.emit("checkout.session.expired", session)
     return session

@@ -155,6 +155,7 @@ def session_pay(store: Store, session_id: str, *, email: str | None, delayed: bo
         status="complete",
         payment_status="unpaid" if delayed else "paid",
         customer=customer_id,
+        url=None,  # Stripe keeps `url` only while the session is open
         customer_details={
             "address": {
                 "city": None,

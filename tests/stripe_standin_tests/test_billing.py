@@ -125,6 +125,7 @@ def test_customers_are_created_updated_and_deleted_with_events(
     deleted = client.v1.customers.delete(str(paid_subscription.customer))
 
     assert deleted.deleted is True
+    assert client.v1.customers.retrieve(str(paid_subscription.customer)).deleted is True
     kept = client.v1.customers.retrieve(created.id).metadata
     assert kept is not None and kept.to_dict() == {"x": "y"}
     types = [e["type"] for e in stripe_standin.events()]

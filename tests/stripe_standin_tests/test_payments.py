@@ -30,6 +30,7 @@ def test_one_time_payment_emits_signed_events_in_stripes_order(
     assert all(e.livemode is False and e.id.startswith("evt_") for e in events)
     completed = events[-1].data.object
     assert (completed["status"], completed["payment_status"]) == ("complete", "paid")
+    assert completed["url"] is None  # only an open session has a URL
     assert completed["customer_details"]["email"] == "reader@example.org"
     assert completed["customer"] is None  # payment mode keeps a guest customer, like Stripe
     intent = client.v1.payment_intents.retrieve(completed["payment_intent"])
