@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
@@ -211,3 +212,31 @@ def test_a_delivery_that_keeps_getting_4xx_fails_after_the_last_attempt(
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert smtp_server.messages == []
+
+
+def test_prebuilt_smtp_bytes_are_the_same_message_as_the_backend_would_build() -> None:
+    from django.core.mail import get_connection
+
+    from newsletter.rendering import render_issue
+    from newsletter.sending.messages import MessageFactory, PrebuiltMessages
+
+    issue = composed_issue()
+    reader = SubscriberFactory.create(email="reader@example.org")
+    factory = MessageFactory(issue=issue, rendered=render_issue(issue), connection=get_connection())
+    prebuilt = PrebuiltMessages(factory)
+    for show_ask in (True, False):
+        data = prebuilt.bytes_for(subscriber_id=reader.pk, email=reader.email, show_ask=show_ask)
+        assert data is not None
+        fast = message_from_bytes(data, policy=policy.default)
+        slow = message_from_bytes(
+            factory.build(subscriber_id=reader.pk, email=reader.email, show_ask=show_ask)
+            .message()
+            .as_bytes(linesep="\r\n"),
+            policy=policy.default,
+        )
+        for header in ("To", "From", "Subject", "List-Unsubscribe", "List-Id", "Message-ID"):
+            assert str(fast[header]).strip() == str(slow[header]).strip()
+        assert isinstance(fast, EmailMessage) and isinstance(slow, EmailMessage)
+        assert parts(fast) == parts(slow)
+    # An address the template cannot carry safely takes the slow path.
+    assert prebuilt.bytes_for(subscriber_id=1, email="rëader@example.org", show_ask=True) is None
