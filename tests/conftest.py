@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -60,15 +61,25 @@ def celery_worker_process() -> Iterator[type[WorkerProcess]]:
         purge_queues()
 
 
-@pytest.fixture(scope="session")
+@contextlib.contextmanager
+def _async_unsafe_removed_after() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[object]:
     """Debian's chromium driven by Playwright (Playwright's own browser download fails here)."""
     executable = need_chromium()
     # Playwright's sync API keeps an event loop in this thread; Django's ORM is not async here.
+    # Module scope, and the variable removed afterwards: later tests (and the subprocesses they
+    # start, e.g. `manage.py check --deploy`) must not inherit it.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with _async_unsafe_removed_after(), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,
             headless=True,
