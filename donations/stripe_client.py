@@ -167,6 +167,18 @@ def _checkout_session(resource: Any) -> CheckoutSession:
     )
 
 
+def invoice_payment_intent_id(invoice_id: str) -> str:
+    """The payment intent that paid an invoice (invoice events may not carry their payments)."""
+    payments = _call(
+        lambda: _client().v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
+    )
+    for payment in payments.to_dict().get("data", []):
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if payment.get("status") == "paid" and intent:
+            return str(intent)
+    return ""
+
+
 def billing_portal_session_create(*, customer_id: str, return_url: str) -> PortalSession:
     """A Billing Portal session for this one customer. Its URL is a credential: never log it."""
     session = _call(

@@ -6,7 +6,8 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from donations.services import emails, reminders
+from donations import stripe_client
+from donations.services import emails, invoices, reminders
 
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError)
 
@@ -58,3 +59,14 @@ def send_reminder(reminder_id: int) -> bool:
 @shared_task(name="donations.tasks.send_due_reminders")
 def send_due_reminders() -> int:
     return reminders.reminders_queue_due()
+
+
+@shared_task(
+    name="donations.tasks.fill_payment_intent",
+    autoretry_for=(stripe_client.StripeUnavailable,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def fill_payment_intent(donation_id: int) -> str:
+    return invoices.donation_payment_intent_fill(donation_id=donation_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
 from donations.services import recurring as recurring_services
@@ -72,7 +74,7 @@ def payment_record_from_invoice(invoice: dict[str, Any], *, event_created: int) 
         recurring=recurring, status=RecurringDonation.Status.ACTIVE, at=event_created
     )
     transitions = invoice.get("status_transitions") or {}
-    donation_upsert(
+    donation = donation_upsert(
         ids={
             "stripe_invoice_id": invoice["id"],
             "stripe_payment_intent_id": _payment_intent_of(invoice),
@@ -87,6 +89,26 @@ def payment_record_from_invoice(invoice: dict[str, Any], *, event_created: int) 
         paid_at=from_timestamp(transitions.get("paid_at")),
         source_page=metadata.get("source_page", ""),
     )
+    if not donation.stripe_payment_intent_id:
+        from donations.tasks import fill_payment_intent
+
+        donation_id = donation.pk
+        transaction.on_commit(lambda: fill_payment_intent.delay(donation_id))
+
+
+def donation_payment_intent_fill(*, donation_id: int) -> str:
+    """Ask Stripe which payment intent paid this invoice, so refunds and disputes (which name
+    the payment intent) find the payment. Safe to run twice."""
+    donation = Donation.objects.filter(pk=donation_id).first()
+    if donation is None or donation.stripe_payment_intent_id or not donation.stripe_invoice_id:
+        return (donation.stripe_payment_intent_id or "") if donation else ""
+    intent = stripe_client.invoice_payment_intent_id(donation.stripe_invoice_id)
+    if intent:
+        Donation.objects.filter(pk=donation_id, stripe_payment_intent_id=None).update(
+            stripe_payment_intent_id=intent
+        )
+        logger.info("payment intent filled", extra={"donation": donation_id, "intent": intent})
+    return intent
 
 
 def payment_failed_from_invoice(invoice: dict[str, Any], *, event_created: int) -> None:

@@ -105,3 +105,28 @@ def test_failed_renewal_then_cancel_end_the_gift_with_one_fix_your_card_email(
     _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
     recurring.refresh_from_db()
     assert recurring.status == RecurringDonation.Status.CANCELLED
+
+
+def test_renewal_event_without_its_payments_gets_the_payment_intent_from_stripe(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Invoice events need not carry `payments`; refunds name the payment intent, so a task
+    asks Stripe for it."""
+    import json
+
+    from tests.donations.stripe_events import post_event
+
+    session_id = _checkout(client)
+    stripe_standin.pay(session_id, email="renew@example.org")
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)
+    recurring = RecurringDonation.objects.get()
+    stripe_standin.renew(recurring.stripe_subscription_id)
+    [*_, renewal] = [json.loads(p) for p in stripe_standin.event_payloads("invoice.paid")[-1:]]
+    renewal["data"]["object"].pop("payments", None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(client, renewal).status_code == 200
+
+    donation = Donation.objects.get(stripe_invoice_id=renewal["data"]["object"]["id"])
+    assert donation.stripe_payment_intent_id
+    assert donation.stripe_payment_intent_id.startswith("pi_")
+    assert seen < len(stripe_standin.events())
