@@ -27,10 +27,11 @@ class IssuePage:
     html: str
     sent_at: datetime | None
     version: str
+    out: bool = True  # its emails are out: the content is final (cacheable, with an ETag)
 
     @property
-    def etag(self) -> str:
-        return f'W/"issue-{self.issue_id}-{self.version}"'
+    def etag(self) -> str | None:
+        return f'W/"issue-{self.issue_id}-{self.version}"' if self.out else None
 
 
 # An issue's web version is public once its emails go out: while sending (the emails' "View in
@@ -57,14 +58,43 @@ def sample_issue() -> Issue | None:
 
 
 def issue_page(issue: Issue) -> IssuePage:
-    """The issue's web version, rendered once per (issue, updated_at) and then read from cache.
+    """The issue's web version; once its emails are out, rendered once and then read from cache.
 
     Two levels: the default cache (Redis when configured) shares a rendering between processes
     and survives restarts; a small per-process memo in front saves the round trip. Both are
-    keyed by `updated_at`, so an edited row can never be served stale.
+    keyed by id and `updated_at`. An issue still being edited (a draft, the sample) is rendered
+    on every call: its items can change without touching the issue row.
     """
     version = format(int(issue.updated_at.timestamp() * 1_000_000), "x")
+    if issue.status not in WEB_VISIBLE_STATUSES:
+        return _page_from(issue.pk, _render(issue), issue.sent_at, version, out=False)
     return _issue_page(issue.pk, version, issue.sent_at)
+
+
+def _render(issue: Issue) -> dict[str, str]:
+    from newsletter.rendering import render_web_version  # the email's own rendering
+
+    web = render_web_version(issue)
+    return {"subject": web.subject, "preheader": web.preheader, "html": web.html}
+
+
+def _page_from(
+    issue_id: int,
+    rendered: dict[str, str],
+    sent_at: datetime | None,
+    version: str,
+    *,
+    out: bool = True,
+) -> IssuePage:
+    return IssuePage(
+        issue_id=issue_id,
+        subject=rendered["subject"],
+        preheader=rendered["preheader"],
+        html=rendered["html"],
+        sent_at=sent_at,
+        version=version,
+        out=out,
+    )
 
 
 @lru_cache(maxsize=64)
@@ -72,19 +102,9 @@ def _issue_page(issue_id: int, version: str, sent_at: datetime | None) -> IssueP
     key = f"newsletter:web:{issue_id}:{version}"
     cached = cache.get(key)
     if cached is None:
-        from newsletter.rendering import render_web_version  # the email's own rendering
-
-        web = render_web_version(Issue.objects.get(pk=issue_id))
-        cached = {"subject": web.subject, "preheader": web.preheader, "html": web.html}
+        cached = _render(Issue.objects.get(pk=issue_id))
         cache.set(key, cached, CACHE_TIMEOUT)
-    return IssuePage(
-        issue_id=issue_id,
-        subject=cached["subject"],
-        preheader=cached["preheader"],
-        html=cached["html"],
-        sent_at=sent_at,
-        version=version,
-    )
+    return _page_from(issue_id, cached, sent_at, version)
 
 
 _preview_memo: tuple[float, IssuePage | None] | None = None

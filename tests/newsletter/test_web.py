@@ -260,3 +260,15 @@ def test_an_issue_being_sent_has_its_web_version_but_is_not_listed_yet(client: C
     assert "Going out now" not in client.get("/newsletter/archive/").content.decode()
     assert not feedparser.parse(client.get("/newsletter/archive/feed/").content).entries
     assert "Going out now" not in client.get("/newsletter/preview/").content.decode()
+
+
+def test_the_sample_is_rendered_fresh_and_has_no_etag(client: Client) -> None:
+    from newsletter.selectors import forget_rendered_pages
+
+    sample = IssueFactory.create(subject="Sample", is_sample=True)
+    IssueItemFactory.create(issue=sample, title="First version of the story")
+    first = client.get("/newsletter/preview/")
+    assert "ETag" not in first
+    IssueItemFactory.create(issue=sample, title="A story added later")  # the issue row unchanged
+    forget_rendered_pages()  # the preview choice is reused for a few seconds per process
+    assert "A story added later" in client.get("/newsletter/preview/").content.decode()
