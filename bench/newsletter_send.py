@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--workers", type=int, default=2, help="worker processes (pool size)")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--bare-messages", type=int, default=10_000)
+    parser.add_argument("--bare-messages", type=int, default=5_000)
     args = parser.parse_args()
 
     database_url, admin_url, name = bench_database_url(os.environ.get("DATABASE_URL", ""))
@@ -267,16 +267,16 @@ def main() -> None:
         print(f"queries per batch: {queries} for {sent} messages, {small_queries} for "
               f"{small_sent} ({queries - sent} and {small_queries - small_sent} besides the "
               "one mark per message)", flush=True)  # fmt: skip
-        bare = bare_smtplib_rate(port, args.bare_messages)
-        print(
-            f"bare smtplib loop: {bare:,.0f} messages/s (one prebuilt message, one connection)",
-            flush=True,
-        )
         for count in args.subscribers:
+            # The bare loop right before each run, so both see the same machine load.
+            bare = bare_smtplib_rate(port, args.bare_messages)
             rate, peaks = run_send(count, env, args.workers)
             memory = ", ".join(f"{peak / 2**20:.0f} MiB" for peak in sorted(peaks))
-            print(f"{count:>9,} subscribers: {rate:,.0f} messages/s = {rate / bare:.2f} x bare; "
-                  f"peak RSS per worker process: {memory}", flush=True)  # fmt: skip
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"{count:>9,} subscribers: {rate:,.0f} messages/s; bare smtplib loop (one "
+                  f"prebuilt message, one connection) {bare:,.0f} messages/s; ratio "
+                  f"{rate / bare:.2f}; peak RSS per worker process: {memory}; "
+                  f"load average {load}", flush=True)  # fmt: skip
     finally:
         from django.db import connections
 

@@ -173,6 +173,8 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
             )
             _record(outcome, row=row, claim=claim, result=result)
             next_row, in_flight = next_row + 1, False
+            if result.stopped:
+                break  # paused or cancelled meanwhile: the rest goes back, unsent
             if outcome.kind == "connection":
                 _reopen(connection)
     finally:
@@ -230,11 +232,13 @@ def _record(
     """Mark the row at once (autocommit) — see the module docstring for why it matters."""
     now = timezone.now()
     if outcome.kind == "sent":
-        if not claims.mark_sent(delivery_id=row.delivery_id, claim=claim, now=now):
+        issue_status = claims.mark_sent(delivery_id=row.delivery_id, claim=claim, now=now)
+        if issue_status is None:
             logger.warning(
                 "delivery lost its claim while sending", extra={"delivery_id": row.delivery_id}
             )
         result.sent += 1
+        result.stopped = issue_status != Issue.Status.SENDING
         return
     attempts = row.attempts + 1
     if outcome.kind == "permanent" or attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:

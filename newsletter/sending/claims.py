@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
-from newsletter.models import Delivery, Subscriber
+from newsletter.models import Delivery, Issue, Subscriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +59,27 @@ def _mine(delivery_id: int, claim: uuid.UUID) -> QuerySet[Delivery]:
     return Delivery.objects.filter(pk=delivery_id, claim=claim, status=Delivery.Status.QUEUED)
 
 
-def mark_sent(*, delivery_id: int, claim: uuid.UUID, now: datetime) -> bool:
+def mark_sent(*, delivery_id: int, claim: uuid.UUID, now: datetime) -> str | None:
     """One UPDATE, committed at once (autocommit): the server accepted this message.
 
-    Raw SQL: this is the one per-message query of the send, so it skips the ORM's compiler.
+    Returns the issue's status read in the same statement (so a pause or cancel stops the batch
+    after this message at no extra query), or None if the row is no longer this claim's (the
+    send was cancelled and its queued rows dropped). Raw SQL: this is the one per-message query
+    of the send, so it skips the ORM's compiler.
     """
     table = Delivery._meta.db_table
+    issues = Issue._meta.db_table
     claim_value = Delivery._meta.get_field("claim").get_db_prep_value(claim, connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, sent_at = %s, updated_at = %s, "  # noqa: S608
             "attempts = attempts + 1, leased_until = NULL, claim = NULL, error = '' "
-            "WHERE id = %s AND claim = %s AND status = %s",
+            "WHERE id = %s AND claim = %s AND status = %s "
+            f"RETURNING (SELECT status FROM {issues} WHERE {issues}.id = {table}.issue_id)",
             [Delivery.Status.SENT, now, now, delivery_id, claim_value, Delivery.Status.QUEUED],
         )
-        return cursor.rowcount == 1
+        row = cursor.fetchone()
+    return str(row[0]) if row else None
 
 
 def mark_deferred(

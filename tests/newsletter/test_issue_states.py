@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -155,3 +156,31 @@ def test_a_subscriber_who_leaves_during_the_send_is_skipped(smtp_server: SMTPSer
 
     assert (result.sent, result.skipped) == (1, 1)
     assert smtp_server.recipients() == [stays.email]
+
+
+@pytest.mark.parametrize("stop", [issue_pause, issue_cancel])
+def test_pausing_or_cancelling_stops_a_batch_in_flight_after_the_current_message(
+    smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch, stop: Any
+) -> None:
+    from newsletter.sending import claims
+
+    SubscriberFactory.create_batch(5)
+    issue = ready_issue()
+    issue_send_now(issue=issue)
+    real_mark_sent = claims.mark_sent
+    marks = []
+
+    def mark_then_staff_click(**kwargs: Any) -> str | None:
+        marks.append(kwargs["delivery_id"])
+        if len(marks) == 2:  # staff press the button while the second message is on the wire
+            stop(issue=Issue.objects.get(pk=issue.pk))
+        return real_mark_sent(**kwargs)
+
+    monkeypatch.setattr(claims, "mark_sent", mark_then_staff_click)
+    result = send_batch(issue_id=issue.pk)
+
+    assert (result.sent, result.stopped) == (2, True)
+    assert len(smtp_server.messages) == 2
+    left = Delivery.objects.filter(issue=issue, status=Delivery.Status.QUEUED)
+    assert not left.filter(claim__isnull=False).exists()  # handed back, not leased
+    assert left.count() == (3 if stop is issue_pause else 0)
