@@ -24,7 +24,7 @@ app.autodiscover_tasks()
 def make_filesystem_broker_folders(sender: Celery, **_: object) -> None:
     """The embedded (filesystem) broker needs its folders; Redis needs nothing."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 
