@@ -191,8 +191,18 @@ def _expand(store: Store, node: Any, parts: list[str], path: str) -> None:
 
 
 def dispatch(store: Store, method: str, path: str, params: Params, base_url: str) -> Obj:
-    """Run one API call under the store's lock; raises StripeError for Stripe's errors."""
-    return expand(store, _dispatch(store, method, path, params, base_url), params.get("expand"))
+    """Run one API call under the store's lock; raises StripeError for Stripe's errors.
+
+    A refused call leaves nothing behind (a session's prices, say, made before a later
+    parameter was found invalid), as on Stripe."""
+    before = set(store.objects)
+    try:
+        return expand(store, _dispatch(store, method, path, params, base_url), params.get("expand"))
+    except StripeError:
+        for object_id in set(store.objects) - before:
+            del store.objects[object_id]
+            store.private.pop(object_id, None)
+        raise
 
 
 def _dispatch(store: Store, method: str, path: str, params: Params, base_url: str) -> Obj:

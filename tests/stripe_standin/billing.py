@@ -11,6 +11,7 @@ from tests.stripe_standin.params import (
     Params,
     StripeError,
     boolean,
+    email,
     integer,
     merge_metadata,
     metadata,
@@ -18,6 +19,7 @@ from tests.stripe_standin.params import (
     no_such,
     reject_unknown,
     string,
+    url,
 )
 from tests.stripe_standin.payments import invoice_charge, invoice_settle
 from tests.stripe_standin.store import Store, new_id
@@ -45,7 +47,7 @@ CUSTOMER_PARAMS = {
 def customer_create(store: Store, params: Params) -> Obj:
     reject_unknown(params, CUSTOMER_PARAMS)
     cus = objects.customer(
-        email=string(params, "email", "email"),
+        email=email(params, "email", "email"),
         name=string(params, "name", "name"),
         metadata=metadata(params, "metadata", "metadata") or {},
         now=store.now(),
@@ -253,7 +255,7 @@ def portal_session_create(store: Store, params: Params, base_url: str) -> Obj:
             id=bps_id,
             customer=customer_id,
             created=store.now(),
-            return_url=string(params, "return_url", "return_url"),
+            return_url=url(params, "return_url", "return_url"),
             url=f"{base_url}/portal/{bps_id}",
             locale=string(params, "locale", "locale"),
         )

@@ -11,11 +11,13 @@ from tests.stripe_standin.params import (
     StripeError,
     boolean,
     choice,
+    email,
     integer,
     metadata,
     missing,
     reject_unknown,
     string,
+    url,
 )
 from tests.stripe_standin.store import Store, new_id
 
@@ -265,7 +267,7 @@ def _session(
     if not isinstance(sub_data, dict) or not isinstance(pi_data, dict):
         raise StripeError("Invalid object", param="subscription_data")
     cs_id = new_id("cs")
-    success_url = string(params, "success_url", "success_url")
+    success_url = url(params, "success_url", "success_url")
     session = objects.shape(
         "checkout.session",
         id=cs_id,
@@ -277,14 +279,14 @@ def _session(
         amount_total=total,
         currency=currency,
         customer=string(params, "customer", "customer"),
-        customer_email=string(params, "customer_email", "customer_email"),
+        customer_email=email(params, "customer_email", "customer_email"),
         customer_creation=(params.get("customer_creation") or "if_required")
         if mode == "payment"
         else None,
         client_reference_id=string(params, "client_reference_id", "client_reference_id"),
         metadata=metadata(params, "metadata", "metadata") or {},
         success_url=success_url,
-        cancel_url=string(params, "cancel_url", "cancel_url"),
+        cancel_url=url(params, "cancel_url", "cancel_url"),
         locale=string(params, "locale", "locale"),
         url=f"{base_url}/pay/{cs_id}",
         status="open",

@@ -127,6 +127,22 @@ def string(params: Params, name: str, param: str, *, required: bool = False) -> 
     return raw
 
 
+def url(params: Params, name: str, param: str) -> str | None:
+    value = string(params, name, param)
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise StripeError(
+            "Invalid URL: An explicit scheme (such as https) must be provided.", param=param
+        )
+    return value
+
+
+def email(params: Params, name: str, param: str) -> str | None:
+    value = string(params, name, param)
+    if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise StripeError(f"Invalid email address: {value}", param=param, code="email_invalid")
+    return value
+
+
 def choice(params: Params, name: str, param: str, options: tuple[str, ...]) -> str | None:
     value = string(params, name, param)
     if value is not None and value not in options:

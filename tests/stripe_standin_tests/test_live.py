@@ -32,9 +32,11 @@ def test_every_event_of_a_payment_is_accepted_by_the_sites_webhook(
 
     standin.wait_for_webhooks(timeout=30)
 
-    attempts = standin.webhook_attempts()
-    assert [a["event_id"] for a in attempts] == [e["id"] for e in standin.events()]
-    assert {a["status"] for a in attempts} == {200}
+    # Stripe retries a 5xx, so an event counts as accepted when its last attempt got a 200.
+    last = {a["event_id"]: (a["status"], a["error"]) for a in standin.webhook_attempts()}
+    assert {event["id"]: last.get(event["id"]) for event in standin.events()} == {
+        event["id"]: (200, None) for event in standin.events()
+    }
 
 
 @pytest.mark.browser
