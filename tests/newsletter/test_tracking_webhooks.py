@@ -4,6 +4,8 @@ auth changes the subscriber; soft bounces and bad credentials change nothing."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -134,3 +136,57 @@ def test_wrong_webhook_credentials_are_refused_and_change_nothing() -> None:
 def test_an_unknown_address_is_acknowledged_and_nothing_is_created() -> None:
     assert post(bounce("stranger@example.org")).status_code == 200
     assert not Subscriber.objects.exists()
+
+
+MAILGUN_KEY = "mailgun-webhook-signing-key"
+
+
+def mailgun_failed(email: str, severity: str) -> dict[str, Any]:
+    """Mailgun's JSON webhook for a failed delivery, as in its documentation, signed."""
+    timestamp, token = "1764227034", "c1b1c2cbd8d5d3b2a8c9e0f1a2b3c4d5e6f708192a3b4c5d6e"
+    signature = hmac.new(
+        MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": {
+            "id": "G9Bn5sl1TC6nu79C8C0bwg",
+            "timestamp": 1764227034.529,
+            "log-level": "error",
+            "event": "failed",
+            "severity": severity,
+            "reason": "bounce" if severity == "permanent" else "generic",
+            "recipient": email,
+            "recipient-domain": email.split("@")[1],
+            "delivery-status": {
+                "code": 550 if severity == "permanent" else 452,
+                "message": "5.1.1 The email account that you tried to reach does not exist",
+                "attempt-no": 1,
+            },
+            "message": {"headers": {"message-id": "20261127070301.1.abc@mg.example.org"}},
+            "tags": ["newsletter"],
+            "user-variables": {},
+        },
+    }
+
+
+@override_settings(
+    EMAIL_BACKEND="anymail.backends.mailgun.EmailBackend",
+    ANYMAIL={"MAILGUN_API_KEY": "key", "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY},
+)
+@pytest.mark.parametrize(
+    ("severity", "status"),
+    [("permanent", Subscriber.Status.BOUNCED), ("temporary", Subscriber.Status.ACTIVE)],
+)
+def test_another_esp_by_settings_alone_mailgun_permanent_failure_bounces(
+    severity: str, status: str
+) -> None:
+    subscriber = SubscriberFactory.create(email="reader@example.org")
+    response = Client().post(
+        "/anymail/mailgun/tracking/",
+        json.dumps(mailgun_failed("reader@example.org", severity)),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == status
