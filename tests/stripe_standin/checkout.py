@@ -190,6 +190,14 @@ def _price_from_data(store: Store, data: Any, where: str, now: int) -> Obj:
 
 def session_create(store: Store, params: Params, base_url: str) -> Obj:
     reject_unknown(params, SESSION_PARAMS)
+    mode, submit_type = _mode(store, params)
+    items, currency, total = _items(store, params, mode)
+    boolean(params, "allow_promotion_codes", "allow_promotion_codes")
+    return store.add(_session(store, params, mode, submit_type, items, currency, total, base_url))
+
+
+def _mode(store: Store, params: Params) -> tuple[str, str | None]:
+    """`mode` and the parameters that must agree with it."""
     mode = string(params, "mode", "mode", required=True)
     choice(params, "mode", "mode", ("payment", "subscription", "setup"))
     if mode == "setup":
@@ -222,6 +230,11 @@ def session_create(store: Store, params: Params, base_url: str) -> Obj:
             "`customer_creation` can only be used in `payment` and `setup` mode.",
             param="customer_creation",
         )
+    return mode, submit_type
+
+
+def _items(store: Store, params: Params, mode: str) -> tuple[list[tuple[Obj, int]], str, int]:
+    """The line items' prices and quantities, their one currency and the total."""
     now = store.now()
     raw_items = params.get("line_items")
     if not raw_items:
@@ -246,9 +259,7 @@ def session_create(store: Store, params: Params, base_url: str) -> Obj:
             f"The Checkout Session's total amount due must add up to at least {minimum}",
             param="line_items[0][price_data][unit_amount]",
         )
-    return store.add(
-        _session(store, params, mode, submit_type, items, currency, total, now, base_url)
-    )
+    return items, currency, total
 
 
 def _session(
@@ -259,9 +270,9 @@ def _session(
     items: list[tuple[Obj, int]],
     currency: str,
     total: int,
-    now: int,
     base_url: str,
 ) -> Obj:
+    now = store.now()
     sub_data = params.get("subscription_data") or {}
     pi_data = params.get("payment_intent_data") or {}
     if not isinstance(sub_data, dict) or not isinstance(pi_data, dict):
@@ -306,7 +317,6 @@ def _session(
         or {},
         "receipt_email": string(pi_data, "receipt_email", "payment_intent_data[receipt_email]"),
     }
-    boolean(params, "allow_promotion_codes", "allow_promotion_codes")
     return session
 
 
