@@ -211,7 +211,7 @@ def subscription(
     items: list[tuple[Obj, int]],
     metadata: dict[str, str],
     description: str | None,
-    pm_id: str,
+    pm_id: str | None,
     now: int,
 ) -> Obj:
     sub_id = new_id("sub")

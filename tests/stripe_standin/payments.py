@@ -191,7 +191,7 @@ def _subscription_start(
             items=items,
             metadata=dict(extra["subscription_metadata"]),
             description=extra["subscription_description"],
-            pm_id="",
+            pm_id=None,  # set once the first invoice is paid
             now=now,
         )
     )

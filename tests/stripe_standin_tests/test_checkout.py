@@ -37,6 +37,9 @@ def test_payment_session_is_created_and_its_params_recorded(
     price_data = request["params"]["line_items"][0]["price_data"]
     assert (price_data["unit_amount"], price_data["currency"]) == ("2500", "eur")
     assert request["params"]["payment_intent_data"] == {"metadata": {"frequency": "once"}}
+    assert request["params"]["submit_type"] == "donate"
+    assert request["params"]["mode"] == "payment"
+    assert request["params"]["metadata"] == {"frequency": "once"}
 
 
 @pytest.mark.parametrize("interval", ["month", "year"])
