@@ -127,6 +127,24 @@ class StripeStandin:
         if not self.webhooks.wait_idle(timeout):
             raise TimeoutError(f"webhooks still pending after {timeout}s")
 
+    def hold_webhooks(self) -> None:
+        """Events from now on are recorded but not POSTed until `release_webhooks`."""
+        self.webhooks.hold()
+
+    def release_webhooks(self, order: str = "emitted", seed: int | None = None) -> list[str]:
+        """POST the held events in `order` ("emitted", "reversed", "shuffled"): Stripe does
+        not promise delivery order. Returns the event ids in the order they are sent."""
+        return self.webhooks.release(order, seed)
+
+    def redeliver(self, event_id: str) -> dict[str, str]:
+        """POST an event again, as Stripe's retries and dashboard "Resend" do."""
+        with self.store.lock:
+            found = [e["payload"] for e in self.store.events if e["id"] == event_id]
+        if not found:
+            raise KeyError(event_id)
+        self.webhooks.enqueue(event_id, found[0])
+        return {"queued": event_id}
+
     def get(self, object_id: str) -> Obj:
         with self.store.lock:
             return copy.deepcopy(self.store.objects[object_id])
@@ -191,6 +209,11 @@ class StripeStandin:
                 times=int(args.get("times", 1)),
             )
             return {"queued": True}
+        if parts == ["webhooks", "hold"]:
+            self.hold_webhooks()
+            return {"held": True}
+        if parts == ["webhooks", "release"]:
+            return {"released": self.release_webhooks(str(args.get("order", "emitted")))}
         if len(parts) != 3:
             return None
         kind, object_id, action = parts
@@ -204,6 +227,7 @@ class StripeStandin:
             ("sessions", "expire"): lambda: self.expire(object_id),
             ("subscriptions", "renew"): lambda: self.renew(object_id),
             ("subscriptions", "fail"): lambda: self.fail_invoice(object_id),
+            ("events", "redeliver"): lambda: self.redeliver(object_id),
             ("charges", "dispute"): lambda: self.dispute(
                 object_id, args.get("reason", "fraudulent")
             ),

@@ -8,6 +8,7 @@ import heapq
 import http.client
 import itertools
 import logging
+import random
 import threading
 import time
 import urllib.parse
@@ -48,6 +49,7 @@ class WebhookSender:
         self._busy = 0
         self._cond = threading.Condition()
         self._stopping = False
+        self._held: list[tuple[str, bytes]] | None = None
         self._thread = threading.Thread(
             target=self._run, name="stripe-standin-webhooks", daemon=True
         )
@@ -66,8 +68,31 @@ class WebhookSender:
         if not self.url:
             return
         with self._cond:
+            if self._held is not None:
+                self._held.append((event_id, payload))
+                return
             heapq.heappush(self._queue, _Job(time.monotonic(), next(self._seq), event_id, payload))
             self._cond.notify_all()
+
+    def hold(self) -> None:
+        """Keep new events back (emitted and recorded, not yet sent) until `release`."""
+        with self._cond:
+            if self._held is None:
+                self._held = []
+
+    def release(self, order: str = "emitted", seed: int | None = None) -> list[str]:
+        """Send the held events in `order`: emitted, reversed or shuffled; returns their ids."""
+        with self._cond:
+            held, self._held = self._held or [], None
+        if order == "reversed":
+            held.reverse()
+        elif order == "shuffled":
+            random.Random(seed).shuffle(held)
+        elif order != "emitted":
+            raise ValueError(f"unknown order {order!r}")
+        for event_id, payload in held:
+            self.enqueue(event_id, payload)
+        return [event_id for event_id, _ in held]
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until every queued event is delivered or given up on; False on timeout."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,7 @@ from django.conf import settings
 
 from tests.stripe_signing import stripe_signature_header
 from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params
+from tests.stripe_standin_tests.conftest import donation_params, post_form, subscription_params
 
 
 class Receiver(ThreadingHTTPServer):
@@ -122,6 +123,45 @@ def test_an_unreachable_endpoint_is_retried_then_given_up(
     assert [a["attempt"] for a in attempts] == [1, 2, 3]
     assert all(a["status"] is None and a["error"] for a in attempts)
     assert len(stripe_standin.events()) == 1  # still kept in memory
+
+
+def test_held_events_are_released_out_of_order_as_stripe_may_deliver_them(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    stripe_standin.webhook_url = receiver.url
+    session = client.v1.checkout.sessions.create(params=subscription_params())
+    stripe_standin.hold_webhooks()
+    stripe_standin.pay(session.id)
+    assert receiver.received == []
+
+    sent = stripe_standin.release_webhooks("reversed")
+    stripe_standin.wait_for_webhooks(timeout=10)
+
+    emitted = [e["id"] for e in stripe_standin.events()]
+    assert sent == emitted[::-1]
+    assert [r["body"] for r in receiver.received] == stripe_standin.event_payloads()[::-1]
+    first = json.loads(receiver.received[0]["body"])
+    assert first["type"] == "checkout.session.completed"
+
+
+def test_redelivered_event_is_the_same_payload_signed_again(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    stripe_standin.webhook_url = receiver.url
+    client.v1.customers.create()
+    [event_id] = [e["id"] for e in stripe_standin.events()]
+
+    status, _, _ = post_form(f"{stripe_standin.url}/_standin/events/{event_id}/redeliver", {})
+    stripe_standin.wait_for_webhooks(timeout=10)
+
+    assert status == 200
+    assert len(receiver.received) == 2
+    assert receiver.received[0]["body"] == receiver.received[1]["body"]
+    for received in receiver.received:
+        stripe.Webhook.construct_event(
+            received["body"], received["headers"]["Stripe-Signature"],
+            settings.STRIPE_WEBHOOK_SECRET,
+        )  # fmt: skip
 
 
 def test_signature_helper_matches_the_sdks_own_signer() -> None:
