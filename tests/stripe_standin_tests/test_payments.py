@@ -193,3 +193,18 @@ def test_refunds_emit_charge_refunded_and_cannot_exceed_the_charge(
         assert exc.code == "charge_already_refunded"
     else:
         raise AssertionError("a third refund of a fully refunded charge went through")
+
+
+def test_events_can_be_listed_and_retrieved_through_the_api_like_stripes(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, paid_subscription: Any
+) -> None:
+    listed = client.v1.events.list(params={"type": "invoice.paid", "limit": 5})
+    newest_first = client.v1.events.list(params={"limit": 2})
+
+    [paid] = listed.data
+    assert paid.id == stripe_standin.events("invoice.paid")[0]["id"]
+    assert client.v1.events.retrieve(paid.id).data.object["id"] == paid_subscription.invoice
+    assert [e.type for e in newest_first.data] == [
+        "checkout.session.completed", "invoice.payment_succeeded",
+    ]  # fmt: skip
+    assert newest_first.has_more is True
