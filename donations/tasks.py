@@ -7,7 +7,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from donations import stripe_client
-from donations.services import emails, invoices, reminders
+from donations.services import emails, invoices, reminders, sweep
 
 TRANSIENT = (SMTPException, ConnectionError, TimeoutError)
 
@@ -70,3 +70,8 @@ def send_due_reminders() -> int:
 )
 def fill_payment_intent(donation_id: int) -> str:
     return invoices.donation_payment_intent_fill(donation_id=donation_id)
+
+
+@shared_task(name="donations.tasks.sweep_unsent_emails")
+def sweep_unsent_emails() -> int:
+    return sweep.unsent_emails_requeue()

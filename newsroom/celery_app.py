@@ -55,4 +55,8 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
             "task": "donations.tasks.send_due_reminders",
             "schedule": crontab(minute="*/15", app=app),
         },
+        "donations-sweep-unsent-emails": {
+            "task": "donations.tasks.sweep_unsent_emails",
+            "schedule": 300.0,
+        },
     }

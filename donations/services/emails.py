@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.models import Donation, Donor, FailedPayment, Reminder
+from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
 from donations.services.manage import manage_link_max_age, manage_url
 from donations.services.reminders import reminder_opt_out_url
 
@@ -81,6 +81,8 @@ def past_due_notice_send(*, failure_id: int) -> bool:
     failure = FailedPayment.objects.select_related("recurring__donor").filter(pk=failure_id).first()
     if failure is None or failure.recurring.donor is None:
         return False
+    if failure.recurring.status != RecurringDonation.Status.PAST_DUE:
+        return False  # paid meanwhile, or cancelled: nothing to fix
     donor = failure.recurring.donor
     return _claimed_send(
         _one(FailedPayment, failure_id),

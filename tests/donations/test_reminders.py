@@ -93,3 +93,28 @@ def test_remind_me_is_rate_limited(client: Client, settings: Any) -> None:
     ]
     assert codes == [200, 200, 429]
     assert Reminder.objects.count() == 2
+
+
+def test_sweep_requeues_a_receipt_whose_task_was_lost_and_never_sends_twice(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from donations.models import Donation
+    from donations.tasks import sweep_unsent_emails
+    from tests.donations.factories import DonationFactory
+
+    with time_machine.travel("2026-03-01 09:00Z", tick=False):
+        lost = DonationFactory(paid_at=timezone.now())  # paid, but its task never ran
+        assert isinstance(lost, Donation)
+    with (
+        time_machine.travel("2026-03-01 09:05Z", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sweep_unsent_emails.delay()
+    assert mail.outbox == []  # still within the grace period of the normal task
+    for minute in (11, 16):
+        with time_machine.travel(f"2026-03-01 09:{minute}Z", tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                sweep_unsent_emails.delay()
+    assert len(mail.outbox) == 1
+    lost.refresh_from_db()
+    assert lost.receipt_sent_at is not None

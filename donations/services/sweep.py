@@ -1,0 +1,43 @@
+"""Re-queue emails whose task was lost (a crash between commit and enqueue, a Redis restart).
+Each email is claimed in the database when sent, so re-queuing one already sent does nothing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from donations.models import Donation, FailedPayment
+
+logger = logging.getLogger(__name__)
+
+GRACE = timedelta(minutes=10)  # the normal on-commit task has had its chance
+GIVE_UP = timedelta(days=3)  # a receipt weeks late is worse than none
+
+
+def unsent_emails_requeue(*, now: datetime | None = None) -> int:
+    from donations.tasks import send_past_due_notice, send_receipt
+
+    now = now or timezone.now()
+    window = {"updated_at__lte": now - GRACE, "updated_at__gte": now - GIVE_UP}
+    receipts = list(
+        Donation.objects.filter(
+            status=Donation.Status.PAID, receipt_sent_at=None, donor__isnull=False, **window
+        ).values_list("pk", flat=True)[:1000]
+    )
+    notices = list(
+        FailedPayment.objects.filter(notice_sent_at=None, **window).values_list("pk", flat=True)[
+            :1000
+        ]
+    )
+    for donation_id in receipts:
+        transaction.on_commit(lambda pk=donation_id: send_receipt.delay(pk))  # type: ignore[misc]
+    for failure_id in notices:
+        transaction.on_commit(lambda pk=failure_id: send_past_due_notice.delay(pk))  # type: ignore[misc]
+    if receipts or notices:
+        logger.warning(
+            "re-queued unsent emails", extra={"receipts": len(receipts), "notices": len(notices)}
+        )
+    return len(receipts) + len(notices)
