@@ -112,9 +112,11 @@ def test_sweep_requeues_a_receipt_whose_task_was_lost_and_never_sends_twice(
         sweep_unsent_emails.delay()
     assert mail.outbox == []  # still within the grace period of the normal task
     for minute in (11, 16):
-        with time_machine.travel(f"2026-03-01 09:{minute}Z", tick=False):
-            with django_capture_on_commit_callbacks(execute=True):
-                sweep_unsent_emails.delay()
+        with (
+            time_machine.travel(f"2026-03-01 09:{minute}Z", tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            sweep_unsent_emails.delay()
     assert len(mail.outbox) == 1
     lost.refresh_from_db()
     assert lost.receipt_sent_at is not None
