@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.stripe_standin import api, dashboard, pages
 from tests.stripe_standin.params import StripeError, parse_form
-from tests.stripe_standin.store import RequestContext, new_id
+from tests.stripe_standin.store import RequestContext, Store, new_id
 
 if TYPE_CHECKING:
     from tests.stripe_standin.standin import StripeStandin
@@ -124,6 +124,12 @@ class Handler(BaseHTTPRequestHandler):
             if failure and failure.get("times", 1) > 1:
                 standin.store.fail_next.insert(0, {**failure, "times": failure["times"] - 1})
         if failure and failure.get("drop"):
+            with standin.store.lock:
+                standin.store.requests.append({
+                    "method": self.command, "path": path, "params": {}, "idempotency_key": key,
+                    "stripe_version": self.headers.get("Stripe-Version"),
+                    "request_id": request_id, "status": None, "dropped": True,
+                })  # fmt: skip
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
@@ -160,17 +166,10 @@ class Handler(BaseHTTPRequestHandler):
                 if failure:
                     raise _failure_error(failure)
                 fingerprint = json.dumps([self.command, path, params], sort_keys=True)
-                if key and self.command == "POST" and key in store.idempotency:
-                    seen, status, payload = store.idempotency[key]
-                    if seen != fingerprint:
-                        raise StripeError(
-                            "Keys for idempotent requests can only be used with the same "
-                            "parameters they were first used with. Try using a key other than "
-                            f"'{key}' if you meant to execute a different request.",
-                            type="idempotency_error",
-                        )
-                    record["status"], record["replayed"] = status, True
-                    return status, payload, True
+                replay = _replay(store, key, fingerprint) if self.command == "POST" else None
+                if replay is not None:
+                    record["status"], record["replayed"] = replay[0], True
+                    return replay[0], replay[1], True
                 store.set_context(RequestContext(request_id, key))
                 try:
                     obj = api.dispatch(store, self.command, path, params, standin.url)
@@ -213,6 +212,21 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"No control route {path}"}})
         else:
             self._json(200, result)
+
+
+def _replay(store: Store, key: str | None, fingerprint: str) -> tuple[int, bytes] | None:
+    """The stored answer for a reused idempotency key; refused if the parameters differ."""
+    if not key or key not in store.idempotency:
+        return None
+    seen, status, payload = store.idempotency[key]
+    if seen != fingerprint:
+        raise StripeError(
+            "Keys for idempotent requests can only be used with the same parameters they were "
+            f"first used with. Try using a key other than '{key}' if you meant to execute a "
+            "different request.",
+            type="idempotency_error",
+        )
+    return status, payload
 
 
 def _redacted(path: str) -> str:

@@ -110,6 +110,8 @@ def test_dropped_connection_is_an_api_connection_error(stripe_standin: StripeSta
         )
 
     assert not stripe_standin.store.find("checkout.session")
+    [attempt] = stripe_standin.requests("/v1/checkout/sessions")
+    assert attempt["dropped"] is True and attempt["status"] is None
 
 
 def test_sdk_retry_after_a_500_reuses_the_idempotency_key_and_creates_once(
