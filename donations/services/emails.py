@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
-from donations.services.manage import manage_link_max_age, manage_url
+from donations.services.manage import manage_link_max_age, manage_url, past_due_link_max_age
 from donations.services.reminders import reminder_opt_out_url
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ def past_due_notice_send(*, failure_id: int) -> bool:
             template="past_due",
             context={
                 "recurring": failure.recurring,
-                "manage_url": manage_url(donor=donor),
-                "hours": manage_link_max_age() // 3600,
+                "manage_url": manage_url(donor=donor, past_due=True),
+                "days": past_due_link_max_age() // 86400,
             },
         ),
         {"failed_payment": failure_id},

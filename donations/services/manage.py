@@ -18,31 +18,45 @@ from donations.services.errors import DonationError
 logger = logging.getLogger(__name__)
 
 MANAGE_SALT = "donations.manage-link"
+PAST_DUE_SALT = "donations.manage-link.past-due"  # in "fix your card" emails, read days later
 
 
 def manage_link_max_age() -> int:
     return int(getattr(settings, "DONATIONS_MANAGE_LINK_MAX_AGE", 3600))
 
 
-def manage_token_make(*, donor: Donor) -> str:
-    return signing.dumps({"donor": donor.pk}, salt=MANAGE_SALT, compress=True)
+def past_due_link_max_age() -> int:
+    return int(getattr(settings, "DONATIONS_PAST_DUE_LINK_MAX_AGE", 7 * 86400))
 
 
-def manage_url(*, donor: Donor) -> str:
-    path = reverse("donations:manage_open", kwargs={"token": manage_token_make(donor=donor)})
-    return settings.SITE_URL + path
+def _lifetimes() -> dict[str, int]:
+    return {MANAGE_SALT: manage_link_max_age(), PAST_DUE_SALT: past_due_link_max_age()}
+
+
+def manage_token_make(*, donor: Donor, past_due: bool = False) -> str:
+    salt = PAST_DUE_SALT if past_due else MANAGE_SALT
+    return signing.dumps({"donor": donor.pk}, salt=salt, compress=True)
+
+
+def manage_url(*, donor: Donor, past_due: bool = False) -> str:
+    token = manage_token_make(donor=donor, past_due=past_due)
+    return settings.SITE_URL + reverse("donations:manage_open", kwargs={"token": token})
 
 
 def manage_token_read(*, token: str) -> Donor:
     """The donor a valid, unexpired link names; `DonationError` otherwise."""
-    try:
-        data = signing.loads(token, salt=MANAGE_SALT, max_age=manage_link_max_age())
-        donor = Donor.objects.get(pk=int(data["donor"]))
-    except signing.SignatureExpired as error:
-        raise DonationError("This link has expired. Ask for a new one below.") from error
-    except (signing.BadSignature, Donor.DoesNotExist, KeyError, TypeError, ValueError) as error:
-        raise DonationError("This link is not valid. Ask for a new one below.") from error
-    return donor
+    expired = False
+    for salt, max_age in _lifetimes().items():
+        try:
+            data = signing.loads(token, salt=salt, max_age=max_age)
+            return Donor.objects.get(pk=int(data["donor"]))
+        except signing.SignatureExpired:
+            expired = True
+        except (signing.BadSignature, Donor.DoesNotExist, KeyError, TypeError, ValueError):
+            continue
+    if expired:
+        raise DonationError("This link has expired. Ask for a new one below.")
+    raise DonationError("This link is not valid. Ask for a new one below.")
 
 
 def manage_link_request(*, email: str) -> None:

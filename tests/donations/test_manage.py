@@ -119,3 +119,17 @@ def test_manage_requests_are_rate_limited(client: Client, settings: Any) -> None
     codes = [client.post("/support/manage/", {"email": "a@example.org"}).status_code for _ in "abc"]
     assert codes == [200, 200, 429]
     assert "Please wait" in client.post("/support/manage/", {"email": "a@b.org"}).content.decode()
+
+
+def test_fix_your_card_link_lasts_days_while_an_ordinary_link_lasts_an_hour(
+    client: Client, stripe_standin: StripeStandin
+) -> None:
+    donor = make_donor(stripe_customer_id=_customer(stripe_standin, "late@example.org"))
+    with time_machine.travel("2026-01-01 12:00Z", tick=False):
+        ordinary = manage_token_make(donor=donor)
+        past_due = manage_token_make(donor=donor, past_due=True)
+    with time_machine.travel("2026-01-07 12:00Z", tick=False):
+        assert client.post(f"/support/manage/{ordinary}/").status_code == 400
+        assert client.post(f"/support/manage/{past_due}/").status_code == 303
+    with time_machine.travel("2026-01-08 12:01Z", tick=False):
+        assert client.post(f"/support/manage/{past_due}/").status_code == 400
