@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
     parser.add_argument("--webhook-url", default=None, help="where events are POSTed")
     parser.add_argument("--webhook-secret", default="whsec_demo")
+    parser.add_argument(
+        "--enabled-events", default="", help="comma-separated types to POST (default: all)"
+    )
     parser.add_argument("--public-url", default=None, help="base of hosted page URLs")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         public_url=args.public_url,
         verbose=not args.quiet,
+        enabled_events=tuple(filter(None, args.enabled_events.split(","))),
     )
     standin.bind()
     print(f"Stripe stand-in (DEMO MODE: no money moves) listening on {standin.url}", flush=True)

@@ -37,12 +37,14 @@ class StripeStandin:
         public_url: str | None = None,
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         verbose: bool = False,
+        enabled_events: tuple[str, ...] = (),
     ) -> None:
         self.store = Store()
         self.api_key = api_key
         self.verbose = verbose
         self._host, self._port, self._public_url = host, port, public_url
         self.webhooks = WebhookSender(webhook_url, webhook_secret, retry_delays)
+        self.webhooks.enabled_events = frozenset(enabled_events)
         self.store.on_event = self.webhooks.enqueue
         self._server: StandinServer | None = None
         self._thread: threading.Thread | None = None
@@ -104,6 +106,15 @@ class StripeStandin:
     def webhook_url(self, url: str | None) -> None:
         self.webhooks.url = url
 
+    @property
+    def enabled_events(self) -> frozenset[str]:
+        return self.webhooks.enabled_events
+
+    @enabled_events.setter
+    def enabled_events(self, types: frozenset[str] | set[str] | tuple[str, ...]) -> None:
+        """The event types POSTed to the webhook URL (empty: all), as a Stripe endpoint's."""
+        self.webhooks.enabled_events = frozenset(types)
+
     # --- what happened ------------------------------------------------------------------------
     def requests(self, path_prefix: str | None = None) -> list[Obj]:
         with self.store.lock:
@@ -139,10 +150,10 @@ class StripeStandin:
     def redeliver(self, event_id: str) -> dict[str, str]:
         """POST an event again, as Stripe's retries and dashboard "Resend" do."""
         with self.store.lock:
-            found = [e["payload"] for e in self.store.events if e["id"] == event_id]
+            found = [e for e in self.store.events if e["id"] == event_id]
         if not found:
             raise KeyError(event_id)
-        self.webhooks.enqueue(event_id, found[0])
+        self.webhooks.enqueue(event_id, found[0]["type"], found[0]["payload"])
         return {"queued": event_id}
 
     def get(self, object_id: str) -> Obj:

@@ -68,7 +68,7 @@ class Store:
     idempotency: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     fail_next: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    on_event: Callable[[str, bytes], None] | None = None
+    on_event: Callable[[str, str, bytes], None] | None = None  # id, type, payload
     _local: threading.local = field(default_factory=threading.local)
 
     # --- clock and context ------------------------------------------------------------------
@@ -132,7 +132,7 @@ class Store:
             self.events.append({"id": event_id, "type": event_type, "payload": payload})
             self.objects[event_id] = event
         if self.on_event is not None:
-            self.on_event(event_id, payload)
+            self.on_event(event_id, event_type, payload)
         return event
 
     def reset(self) -> None:

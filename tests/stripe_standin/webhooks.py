@@ -49,7 +49,8 @@ class WebhookSender:
         self._busy = 0
         self._cond = threading.Condition()
         self._stopping = False
-        self._held: list[tuple[str, bytes]] | None = None
+        self._held: list[tuple[str, str, bytes]] | None = None
+        self.enabled_events: frozenset[str] = frozenset()  # empty: every type
         self._thread = threading.Thread(
             target=self._run, name="stripe-standin-webhooks", daemon=True
         )
@@ -63,13 +64,14 @@ class WebhookSender:
             self._cond.notify_all()
         self._thread.join(timeout=self.timeout + 5)
 
-    def enqueue(self, event_id: str, payload: bytes) -> None:
-        """Queue an event for delivery (a no-op while no webhook URL is configured)."""
-        if not self.url:
+    def enqueue(self, event_id: str, event_type: str, payload: bytes) -> None:
+        """Queue an event for delivery: a no-op while no webhook URL is configured, or for a
+        type the endpoint has not enabled (Stripe sends an endpoint only its enabled events)."""
+        if not self.url or (self.enabled_events and event_type not in self.enabled_events):
             return
         with self._cond:
             if self._held is not None:
-                self._held.append((event_id, payload))
+                self._held.append((event_id, event_type, payload))
                 return
             heapq.heappush(self._queue, _Job(time.monotonic(), next(self._seq), event_id, payload))
             self._cond.notify_all()
@@ -90,9 +92,9 @@ class WebhookSender:
             random.Random(seed).shuffle(held)
         elif order != "emitted":
             raise ValueError(f"unknown order {order!r}")
-        for event_id, payload in held:
-            self.enqueue(event_id, payload)
-        return [event_id for event_id, _ in held]
+        for event_id, event_type, payload in held:
+            self.enqueue(event_id, event_type, payload)
+        return [event_id for event_id, _, _ in held]
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until every queued event is delivered or given up on; False on timeout."""

@@ -164,6 +164,21 @@ def test_redelivered_event_is_the_same_payload_signed_again(
         )  # fmt: skip
 
 
+def test_only_the_endpoints_enabled_event_types_are_posted(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    stripe_standin.webhook_url = receiver.url
+    stripe_standin.enabled_events = {"checkout.session.completed", "invoice.paid"}
+    session = client.v1.checkout.sessions.create(params=subscription_params())
+
+    stripe_standin.pay(session.id)
+    stripe_standin.wait_for_webhooks(timeout=10)
+
+    posted = [json.loads(r["body"])["type"] for r in receiver.received]
+    assert posted == ["invoice.paid", "checkout.session.completed"]
+    assert len(stripe_standin.events()) > len(posted)  # all kept, only enabled ones sent
+
+
 def test_signature_helper_matches_the_sdks_own_signer() -> None:
     payload = b'{"id": "evt_1", "object": "event"}'
     secret = "whsec_test_newsroom"
