@@ -130,3 +130,19 @@ def test_renewal_event_without_its_payments_gets_the_payment_intent_from_stripe(
     assert donation.stripe_payment_intent_id
     assert donation.stripe_payment_intent_id.startswith("pi_")
     assert seen < len(stripe_standin.events())
+
+
+def test_monthly_gift_by_bank_debit_is_pending_then_one_paid_gift_when_it_settles(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    session_id = _checkout(client)
+    stripe_standin.pay(session_id, delayed=True, email="sepa@example.org")
+    seen = _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks)
+    assert Donation.objects.get().status == Donation.Status.PENDING  # Stripe: sub "active"
+    assert mail.outbox == []
+
+    stripe_standin.settle(session_id)
+    _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
+    assert Donation.objects.get().status == Donation.Status.PAID
+    assert RecurringDonation.objects.get().status == RecurringDonation.Status.ACTIVE
+    assert len(mail.outbox) == 1
