@@ -108,6 +108,9 @@ class Donation(TimeStampedModel):
         help_text="The checkout payment of a recurring gift (its first invoice is the same gift).",
     )
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    dispute_notice_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff were told of a dispute on this payment."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "paid_at"], name="donation_paid_idx")]

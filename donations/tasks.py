@@ -75,3 +75,14 @@ def fill_payment_intent(donation_id: int) -> str:
 @shared_task(name="donations.tasks.sweep_unsent_emails")
 def sweep_unsent_emails() -> int:
     return sweep.unsent_emails_requeue()
+
+
+@shared_task(
+    name="donations.tasks.send_dispute_notice",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
+)
+def send_dispute_notice(donation_id: int) -> bool:
+    return emails.dispute_notice_send(donation_id=donation_id)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
 from donations.services.manage import manage_link_max_age, manage_url, past_due_link_max_age
 from donations.services.reminders import reminder_opt_out_url
+from donations.stripe_client import dashboard_url
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _send(*, to: str, subject: str, template: str, context: dict[str, Any]) -> N
 
 
 def _claimed_send(
-    rows: QuerySet[Any], field: str, send: Callable[[], None], log_extra: dict[str, Any]
+    rows: QuerySet[Any], field: str, send: Callable[[], object], log_extra: dict[str, Any]
 ) -> bool:
     if rows.filter(**{field: None}).update(**{field: timezone.now()}) != 1:
         return False
@@ -132,4 +133,30 @@ def reminder_send(*, reminder_id: int) -> bool:
             },
         ),
         {"reminder": reminder_id},
+    )
+
+
+def dispute_notice_send(*, donation_id: int) -> bool:
+    """Tell staff (STAFF_NOTIFICATION_EMAILS) a payment is disputed: Stripe gives days to answer."""
+    recipients: list[str] = list(settings.STAFF_NOTIFICATION_EMAILS)
+    donation = Donation.objects.filter(pk=donation_id, status=Donation.Status.DISPUTED).first()
+    if donation is None or not recipients:
+        return False
+    admin_path = reverse("admin:donations_donation_change", args=[donation_id])
+    return _claimed_send(
+        _one(Donation, donation_id),
+        "dispute_notice_sent_at",
+        lambda: EmailMessage(
+            subject=f"[{settings.SITE_NAME}] A payment is disputed: answer it in Stripe",
+            body=render_to_string(
+                "donations/email/dispute_staff.txt",
+                {
+                    "donation": donation,
+                    "admin_url": settings.SITE_URL + admin_path,
+                    "stripe_url": dashboard_url(donation.stripe_payment_intent_id or ""),
+                },
+            ),
+            to=recipients,
+        ).send(),
+        {"donation": donation_id},
     )

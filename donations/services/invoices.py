@@ -157,5 +157,9 @@ def payment_disputed(dispute: dict[str, Any], *, event_created: int) -> None:
     if donation is None:
         logger.warning("dispute for an unknown payment", extra={"dispute": dispute["id"]})
         return
-    donation_status_advance(donation=donation, status=Donation.Status.DISPUTED)
+    if donation_status_advance(donation=donation, status=Donation.Status.DISPUTED):
+        from donations.tasks import send_dispute_notice
+
+        donation_id = donation.pk
+        transaction.on_commit(lambda: send_dispute_notice.delay(donation_id))
     logger.warning("payment disputed", extra={"dispute": dispute["id"], "donation": donation.pk})

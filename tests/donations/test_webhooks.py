@@ -211,10 +211,19 @@ def test_partial_refund_keeps_the_payment_paid_and_records_the_amount(deliver: A
     assert donation.amount_refunded == Decimal("10")
 
 
-def test_dispute_marks_the_payment_disputed(deliver: Any) -> None:
+def test_dispute_marks_the_payment_disputed_and_tells_staff_once(
+    deliver: Any, settings: Any
+) -> None:
+    settings.STAFF_NOTIFICATION_EMAILS = ["editor@example.org"]
     deliver(stripe_event("checkout_session_completed_once"))
+    mail.outbox.clear()
     assert deliver(stripe_event("charge_dispute_created")) == 200
+    deliver(stripe_event("charge_dispute_created", event_id="evt_test_dp_again"))
+
     assert Donation.objects.get().status == Donation.Status.DISPUTED
+    assert [m.to for m in mail.outbox] == [["editor@example.org"]]
+    assert "pi_test_once0001" in mail.outbox[0].body
+    assert "reader@example.org" not in mail.outbox[0].body
 
 
 def test_failed_renewal_marks_gift_past_due_and_emails_the_donor_once(deliver: Any) -> None:
