@@ -50,6 +50,8 @@ def donor_upsert(*, email: str, name: str = "", customer_id: str = "") -> Donor 
 
 
 def _find(ids: dict[str, str], recurring: RecurringDonation | None, first: bool) -> Donation | None:
+    if not ids and not (first and recurring is not None):
+        return None  # an empty Q() would match every payment
     query = Q()
     for field, value in ids.items():
         query |= Q(**{field: value})
