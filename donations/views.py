@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -74,7 +75,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             amount=data["amount_value"],
             currency=data["currency"],
             source_page=data["source_page"],
-            attempt=data["attempt"] or request.POST.get("csrfmiddlewaretoken", "")[:32],
+            attempt=data["attempt"] or uuid.uuid4().hex,  # the banner sends one per page view
         )
     except stripe_client.StripeProblem as error:
         logger.warning("checkout failed", extra={"error": type(error).__name__})
