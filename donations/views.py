@@ -79,7 +79,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         )
     except stripe_client.StripeProblem as error:
         logger.warning("checkout failed", extra={"error": type(error).__name__})
-        page = render(request, "donations/checkout_error.html", {"form": form}, status=503)
+        # A fresh key for the retry: Stripe replays a failed request's answer for its key.
+        context = {"form": form, "retry_attempt": uuid.uuid4().hex}
+        page = render(request, "donations/checkout_error.html", context, status=503)
         return _stripe_forms(page)
     return _redirect_off_site(session.url)
 

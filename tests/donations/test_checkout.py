@@ -125,7 +125,7 @@ def test_stripe_unreachable_or_refusing_shows_a_calm_retry_page_and_writes_nothi
     client: Client, stripe_standin: StripeStandin, failure: dict[str, Any]
 ) -> None:
     stripe_standin.fail_next(**failure, times=5)  # more than the SDK's own retries
-    response = client.post(CHECKOUT, GOOD)
+    response = client.post(CHECKOUT, {**GOOD, "attempt": "c" * 32})
 
     assert response.status_code == 503
     page = response.content.decode()
@@ -137,7 +137,12 @@ def test_stripe_unreachable_or_refusing_shows_a_calm_retry_page_and_writes_nothi
     assert not RecurringDonation.objects.exists()
 
     stripe_standin.reset()  # Stripe is back
-    retry = client.post(CHECKOUT, {**GOOD, "amount": "", "custom_amount": "5.00"})
+    retry_attempt = page.split('name="attempt" value="', 1)[1].split('"', 1)[0]
+    assert len(retry_attempt) == 32
+    assert retry_attempt != "c" * 32  # a fresh idempotency key for the retry
+    retry = client.post(
+        CHECKOUT, {**GOOD, "amount": "", "custom_amount": "5.00", "attempt": retry_attempt}
+    )
     assert retry.status_code == 303
 
 
