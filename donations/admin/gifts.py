@@ -13,7 +13,30 @@ from donations.admin import reports
 from donations.admin.links import stripe_link
 from donations.models import Donation, Donor, RecurringDonation
 from donations.services.errors import DonationError
-from donations.services.staff import donation_refund, recurring_cancel
+from donations.services.staff import donation_refund, donor_erase, recurring_cancel
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DonationInline(ReadOnlyInline):
+    model = Donation
+    fields = readonly_fields = ("paid_at", "amount", "currency", "frequency", "status")
+    ordering = ("-paid_at",)
+
+
+class RecurringInline(ReadOnlyInline):
+    model = RecurringDonation
+    fields = readonly_fields = (
+        "frequency", "amount", "currency", "status", "started_at", "cancelled_at",
+    )  # fmt: skip
+    ordering = ("-created_at",)
 
 
 @admin.register(Donor)
@@ -23,6 +46,20 @@ class DonorAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("customer_link", "created_at", "updated_at")
     exclude = ("stripe_customer_id",)
+    inlines = (RecurringInline, DonationInline)
+    actions = ("erase",)
+
+    @admin.action(description="Erase personal data (email, name, reminders); keep payments")
+    def erase(self, request: HttpRequest, queryset: QuerySet[Donor]) -> None:
+        done = 0
+        for donor in queryset:
+            try:
+                donor_erase(donor=donor)
+                done += 1
+            except DonationError as error:
+                self.message_user(request, f"Donor #{donor.pk}: {error}", messages.WARNING)
+        if done:
+            self.message_user(request, f"Erased {done} donor(s).", messages.SUCCESS)
 
     @admin.display(description="Stripe customer")
     def customer_link(self, donor: Donor) -> SafeString | str:

@@ -9,7 +9,8 @@ import time
 from django.db import transaction
 
 from donations import stripe_client
-from donations.models import Donation, RecurringDonation
+from donations.models import Donation, Donor, RecurringDonation, Reminder
+from donations.selectors import ACTIVE_RECURRING
 from donations.services.errors import DonationError
 from donations.services.payments import donation_status_advance
 from donations.services.recurring import recurring_status_apply
@@ -51,3 +52,18 @@ def recurring_cancel(*, recurring: RecurringDonation) -> RecurringDonation:
         extra={"subscription": recurring.stripe_subscription_id},
     )
     return locked
+
+
+def donor_erase(*, donor: Donor) -> Donor:
+    """Forget who the donor is (email, name) and their pending reminders; keep the payments,
+    which the newsroom's accounts need, under an anonymous donor. Active recurring gifts must
+    be cancelled first, or Stripe would go on charging someone we can no longer reach."""
+    if donor.recurring.filter(status__in=ACTIVE_RECURRING).exists():
+        raise DonationError("Cancel this donor's active recurring gifts before erasing them.")
+    with transaction.atomic():
+        Reminder.objects.filter(email=donor.email).delete()
+        donor.email = f"erased-{donor.pk}@invalid"
+        donor.name = ""
+        donor.save(update_fields=["email", "name", "updated_at"])
+    logger.info("donor erased", extra={"donor": donor.pk})
+    return donor

@@ -149,3 +149,43 @@ def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
     assert "findme@example.org" in found.content.decode()
     filtered = staff.get("/admin/donations/donation/", {"status": "paid", "currency": "usd"})
     assert filtered.status_code == 200
+
+
+def test_erasing_a_donor_forgets_email_name_and_reminders_but_keeps_payments(
+    staff: Client,
+) -> None:
+    from donations.models import Donor, Reminder
+
+    donation = DonationFactory(donor=DonorFactory(email="gone@example.org", name="Gone"))
+    assert isinstance(donation, Donation)
+    Reminder.objects.create(email="gone@example.org", due_at=NOW)
+    donor_id = donation.donor_id
+
+    response = staff.post(
+        "/admin/donations/donor/", {"action": "erase", "_selected_action": [donor_id]}, follow=True
+    )
+
+    assert "Erased 1 donor" in response.content.decode()
+    donor = Donor.objects.get(pk=donor_id)
+    assert (donor.email, donor.name) == (f"erased-{donor_id}@invalid", "")
+    assert not Reminder.objects.exists()
+    assert Donation.objects.filter(pk=donation.pk, donor_id=donor_id).exists()
+
+
+def test_a_donor_with_an_active_recurring_gift_is_not_erased(staff: Client) -> None:
+    recurring = RecurringDonationFactory(donor=DonorFactory(email="still@example.org"))
+    assert isinstance(recurring, RecurringDonation)
+    response = staff.post(
+        "/admin/donations/donor/",
+        {"action": "erase", "_selected_action": [recurring.donor_id]},
+        follow=True,
+    )
+    assert "Cancel this donor" in response.content.decode()
+    assert RecurringDonation.objects.get().donor.email == "still@example.org"
+
+
+def test_donor_page_lists_their_gifts(staff: Client) -> None:
+    donation = DonationFactory()
+    assert isinstance(donation, Donation)
+    page = staff.get(f"/admin/donations/donor/{donation.donor_id}/change/").content.decode()
+    assert "25.00" in page
