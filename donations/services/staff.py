@@ -55,8 +55,9 @@ def recurring_cancel(*, recurring: RecurringDonation) -> RecurringDonation:
 
 
 def donor_erase(*, donor: Donor) -> Donor:
-    """Forget who the donor is (email, name) and their pending reminders; keep the payments,
-    which the newsroom's accounts need, under an anonymous donor. Active recurring gifts must
+    """Forget who the donor is (email, name, Stripe customer) and their reminders; keep the
+    payments, which the newsroom's accounts need, under an anonymous donor. The customer in
+    Stripe is erased there, by staff. Active recurring gifts must
     be cancelled first, or Stripe would go on charging someone we can no longer reach."""
     if donor.recurring.filter(status__in=ACTIVE_RECURRING).exists():
         raise DonationError("Cancel this donor's active recurring gifts before erasing them.")
@@ -64,6 +65,7 @@ def donor_erase(*, donor: Donor) -> Donor:
         Reminder.objects.filter(email=donor.email).delete()
         donor.email = f"erased-{donor.pk}@invalid"
         donor.name = ""
-        donor.save(update_fields=["email", "name", "updated_at"])
+        donor.stripe_customer_id = None  # a later payment makes a new donor, not this one
+        donor.save(update_fields=["email", "name", "stripe_customer_id", "updated_at"])
     logger.info("donor erased", extra={"donor": donor.pk})
     return donor

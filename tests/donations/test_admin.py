@@ -168,6 +168,7 @@ def test_erasing_a_donor_forgets_email_name_and_reminders_but_keeps_payments(
     assert "Erased 1 donor" in response.content.decode()
     donor = Donor.objects.get(pk=donor_id)
     assert (donor.email, donor.name) == (f"erased-{donor_id}@invalid", "")
+    assert donor.stripe_customer_id is None
     assert not Reminder.objects.exists()
     assert Donation.objects.filter(pk=donation.pk, donor_id=donor_id).exists()
 
