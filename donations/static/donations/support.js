@@ -32,6 +32,10 @@
     });
   }
 
+  custom.querySelector("input").addEventListener("input", function () {
+    amounts.querySelectorAll("input[name=amount]").forEach(function (radio) { radio.checked = false; });
+  });
+
   form.addEventListener("change", function (event) {
     var name = event.target.name;
     if (name === "frequency" || name === "currency") { render(); }
