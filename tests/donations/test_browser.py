@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from donations.models import Donation
+from donations.models import Donation, Reminder
 from tests.stripe_standin import StripeStandin
 
 
@@ -64,3 +64,18 @@ def test_presets_follow_frequency_and_currency_with_the_same_origin_script(
     banner.locator("select[name=currency]").select_option("eur")
     assert banner.get_by_label("€250").is_visible()
     assert errors == []  # no CSP violation, no script error
+
+
+def test_remind_me_later_opens_a_small_form_and_then_hides_the_banner(
+    page: Any, live_server: Any
+) -> None:
+    page.goto(live_server.url + "/")
+    page.get_by_text("Remind me later").click()
+    page.locator(".remind-me").get_by_label("Email").fill("later@example.org")
+    page.locator(".remind-me").get_by_role("button", name="Remind me").click()
+    page.wait_for_url(live_server.url + "/support/remind-me/")
+    assert "We will remind you" in page.content()
+    page.goto(live_server.url + "/")
+    assert page.locator(".support-reminded").is_visible()
+    assert page.locator(".support-form").count() == 0
+    assert Reminder.objects.get().email == "later@example.org"
