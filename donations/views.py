@@ -89,12 +89,10 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def thank_you(request: HttpRequest) -> HttpResponse:
     form = SessionForm(request.GET)
-    found = (
-        checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
-        if (form.is_valid())
-        else None
-    )
-    return render(request, "donations/thank_you.html", {"gift": found})
+    gift = None
+    if form.is_valid():
+        gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
+    return render(request, "donations/thank_you.html", {"gift": gift})
 
 
 @require_http_methods(["GET", "POST"])
