@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 import time_machine
@@ -240,3 +241,40 @@ def test_prebuilt_smtp_bytes_are_the_same_message_as_the_backend_would_build() -
         assert parts(fast) == parts(slow)
     # An address the template cannot carry safely takes the slow path.
     assert prebuilt.bytes_for(subscriber_id=1, email="rëader@example.org", show_ask=True) is None
+
+
+def test_a_dropped_connection_defers_that_message_and_the_batch_reconnects(
+    smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    for name in ("first", "drop", "last"):
+        SubscriberFactory.create(email=f"{name}@example.org")
+    dropped: list[str] = []
+    handler = smtp_server.handler
+
+    async def handle_rcpt(
+        server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address == "drop@example.org" and not dropped:
+            dropped.append(address)
+            server.transport.close()  # the connection dies mid-transaction
+            return "421 4.4.2 Connection dropped"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    setattr(handler, "handle_RCPT", handle_rcpt)  # noqa: B010 - this instance only
+    issue = composed_issue()
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_send_now(issue=issue)
+
+    assert sorted(smtp_server.recipients()) == ["first@example.org", "last@example.org"]
+    retry = Delivery.objects.get(issue=issue, subscriber__email="drop@example.org")
+    assert retry.status == Delivery.Status.QUEUED and retry.attempts == 1
+
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=5)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sweep_deliveries()
+    assert sorted(smtp_server.recipients()).count("drop@example.org") == 1
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
