@@ -87,10 +87,12 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@ratelimit(key=CLIENT_KEY, rate="30/m", method="GET", block=False, group="thank-you")
 def thank_you(request: HttpRequest) -> HttpResponse:
+    """The lookup may ask Stripe; a client asking too often gets the page without details."""
     form = SessionForm(request.GET)
     gift = None
-    if form.is_valid():
+    if form.is_valid() and not getattr(request, "limited", False):
         gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
     return render(request, "donations/thank_you.html", {"gift": gift})
 
