@@ -175,8 +175,10 @@ def weekly_send(*, now: datetime | None = None) -> str:
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Every minute: start due issues, finish drained ones, re-queue stalled ones.
 
-    A sending issue is stalled when no batch has finished for NEWSLETTER_SWEEP_STALE_SECONDS:
-    its tasks were lost with a killed worker or a restarted Redis, or never enqueued.
+    A sending issue is stalled when no batch has finished for NEWSLETTER_SWEEP_STALE_SECONDS
+    and no batch holds a live lease: its tasks were lost with a killed worker or a restarted
+    Redis, or never enqueued. (A slow batch, e.g. under NEWSLETTER_SEND_RATE, holds its lease
+    and is left alone, so batch tasks do not pile up.)
     """
     now = now or timezone.now()
     started = len(issue_start_due(now=now))
@@ -187,6 +189,10 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             finished += 1
             continue
         if issue.progress_at and issue.progress_at > stale_before:
+            continue
+        if Delivery.objects.filter(
+            issue_id=issue.pk, status=Delivery.Status.QUEUED, leased_until__gt=now
+        ).exists():
             continue
         with transaction.atomic():
             Issue.objects.filter(pk=issue.pk).update(progress_at=now)

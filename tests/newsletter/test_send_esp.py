@@ -86,3 +86,29 @@ def test_batches_never_enqueued_are_sent_by_the_sweeper(
     )
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
+
+
+def test_the_sweeper_leaves_a_slow_batch_holding_a_live_lease_alone(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from newsletter.sending.claims import claim_batch
+
+    SubscriberFactory.create_batch(4)
+    issue = ready_issue()
+    with django_capture_on_commit_callbacks(execute=False):
+        issue_send_now(issue=issue)
+    later = timezone.now() + timedelta(minutes=3)
+    # A worker is sending (slowly, e.g. rate-limited): it holds two rows under a live lease.
+    claim_batch(issue_id=issue.pk, size=2, lease_seconds=600, now=later)
+
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert sweep_deliveries()["requeued"] == 0
+    assert mail.outbox == []
+
+    # The worker died: once its lease has expired the sweeper re-queues, and all four go out.
+    with (
+        time_machine.travel(later + timedelta(minutes=11)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert sweep_deliveries()["requeued"] == 1
+    assert len(mail.outbox) == 4
