@@ -135,12 +135,11 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
     issue = Issue.objects.filter(pk=issue_id).first()
     if issue is None or issue.status != Issue.Status.SENDING:
         return BatchResult(stopped=True)
-    lease = float(settings.NEWSLETTER_LEASE_SECONDS)
     now = timezone.now()
     claim, rows = claims.claim_batch(
         issue_id=issue_id,
         size=batch_size or settings.NEWSLETTER_BATCH_SIZE,
-        lease_seconds=lease,
+        lease_seconds=float(settings.NEWSLETTER_LEASE_SECONDS),
         now=now,
     )
     result = BatchResult(claimed=len(rows))
@@ -150,39 +149,11 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
         delivery_ids=[row.delivery_id for row in rows if not row.active], claim=claim, now=now
     )
     active = [row for row in rows if row.active]
-    donors = active_recurring_donor_emails(row.email for row in active) if active else set()
-    # Stop at half the lease: a live worker never holds rows another may claim.
-    stop_at = time.monotonic() + lease / 2
-    connection = get_connection()
-    factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=connection)
-    throttle = SendThrottle(settings.NEWSLETTER_SEND_RATE)
-    prebuilt = PrebuiltMessages(factory) if isinstance(connection, SMTPBackend) else None
-    # Rows before `next_row` are marked. While a message is in flight (handed to the server,
-    # not yet marked) an interruption (soft time limit, error) must not give its row back:
-    # it stays leased and, if the server did accept it, is the one allowed duplicate.
-    next_row, in_flight = 0, False
     try:
-        _open(connection)
-        for row in active:
-            if time.monotonic() > stop_at:
-                break
-            throttle.acquire()
-            in_flight = True
-            outcome = _send_one(
-                connection, factory, prebuilt, row, show_ask=row.email.lower() not in donors
-            )
-            _record(outcome, row=row, claim=claim, result=result)
-            next_row, in_flight = next_row + 1, False
-            if result.stopped:
-                break  # paused or cancelled meanwhile: the rest goes back, unsent
-            if outcome.kind == "connection":
-                _reopen(connection)
+        if active:
+            donors = active_recurring_donor_emails(row.email for row in active)
+            _send_claimed(issue, claim=claim, rows=active, donors=donors, result=result)
     finally:
-        unsent = active[next_row + 1 :] if in_flight else active[next_row:]
-        result.released = claims.release(
-            delivery_ids=[row.delivery_id for row in unsent], claim=claim
-        )
-        _close(connection)
         Issue.objects.filter(pk=issue_id).update(progress_at=timezone.now())
     logger.info(
         "newsletter batch sent",
@@ -197,6 +168,49 @@ def send_batch(*, issue_id: int, batch_size: int | None = None) -> BatchResult:
         },
     )
     return result
+
+
+def _send_claimed(
+    issue: Issue,
+    *,
+    claim: uuid.UUID,
+    rows: list[claims.Claimed],
+    donors: set[str],
+    result: BatchResult,
+) -> None:
+    """Send the claimed rows one by one over one connection, marking each before the next."""
+    # Stop at half the lease: a live worker never holds rows another may claim.
+    stop_at = time.monotonic() + float(settings.NEWSLETTER_LEASE_SECONDS) / 2
+    connection = get_connection()
+    factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=connection)
+    throttle = SendThrottle(settings.NEWSLETTER_SEND_RATE)
+    prebuilt = PrebuiltMessages(factory) if isinstance(connection, SMTPBackend) else None
+    # Rows before `next_row` are marked. While a message is in flight (handed to the server,
+    # not yet marked) an interruption (soft time limit, error) must not give its row back:
+    # it stays leased and, if the server did accept it, is the one allowed duplicate.
+    next_row, in_flight = 0, False
+    try:
+        _open(connection)
+        for row in rows:
+            if time.monotonic() > stop_at:
+                break
+            throttle.acquire()
+            in_flight = True
+            outcome = _send_one(
+                connection, factory, prebuilt, row, show_ask=row.email.lower() not in donors
+            )
+            _record(outcome, row=row, claim=claim, result=result)
+            next_row, in_flight = next_row + 1, False
+            if result.stopped:
+                break  # paused or cancelled meanwhile: the rest goes back, unsent
+            if outcome.kind == "connection":
+                _reopen(connection)
+    finally:
+        unsent = rows[next_row + 1 :] if in_flight else rows[next_row:]
+        result.released = claims.release(
+            delivery_ids=[row.delivery_id for row in unsent], claim=claim
+        )
+        _close(connection)
 
 
 def _send_one(
