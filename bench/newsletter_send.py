@@ -164,6 +164,49 @@ def bare_smtplib_rate(port: int, messages: int) -> float:
         return messages / (time.perf_counter() - started)
 
 
+def ledger_timings(count: int, batch_size: int) -> None:
+    """The ledger at size: one-statement delivery rows, and a claim early and late in a send."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from newsletter.models import Delivery, Issue
+    from newsletter.sending.claims import claim_batch, release
+    from newsletter.services.sends import deliveries_create
+
+    fill_subscribers(count)
+    issue = make_issue("Ledger")
+    Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENDING)
+    started = time.perf_counter()
+    created = deliveries_create(issue_id=issue.pk, now=timezone.now())
+    insert = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE newsletter_delivery")
+
+    def one_claim() -> float:
+        started = time.perf_counter()
+        claim, rows = claim_batch(
+            issue_id=issue.pk, size=batch_size, lease_seconds=60, now=timezone.now()
+        )
+        elapsed = time.perf_counter() - started
+        release(delivery_ids=[row.delivery_id for row in rows], claim=claim)
+        return elapsed
+
+    early = one_claim()
+    cutoff = Delivery.objects.filter(issue=issue).order_by("id").values_list("id", flat=True)
+    last_sent = cutoff[int(created * 0.9)]
+    Delivery.objects.filter(issue=issue, id__lt=last_sent).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now()
+    )
+    stale = one_claim()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE newsletter_delivery")  # what autoanalyze does during a send
+    fresh, again = one_claim(), one_claim()
+    print(f"ledger of {created:,} rows: created in {insert:.1f} s (one INSERT ... SELECT); "
+          f"claiming {batch_size} rows: {early * 1000:.0f} ms at the start; with 90% sent, "
+          f"{stale * 1000:.0f} ms on stale statistics, {fresh * 1000:.0f} ms and then "
+          f"{again * 1000:.0f} ms once analyzed", flush=True)  # fmt: skip
+
+
 class RSSWatcher:
     def __init__(self, pid: int) -> None:
         import psutil
@@ -237,6 +280,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (pool size)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--bare-messages", type=int, default=5_000)
+    parser.add_argument(
+        "--ledger-rows",
+        type=int,
+        default=0,
+        help="also time the ledger alone at this size: creating the delivery rows in one "
+        "statement, and claiming a batch at the start and when 90%% are sent",
+    )
     args = parser.parse_args()
 
     database_url, admin_url, name = bench_database_url(os.environ.get("DATABASE_URL", ""))
@@ -267,6 +317,8 @@ def main() -> None:
         print(f"queries per batch: {queries} for {sent} messages, {small_queries} for "
               f"{small_sent} ({queries - sent} and {small_queries - small_sent} besides the "
               "one mark per message)", flush=True)  # fmt: skip
+        if args.ledger_rows:
+            ledger_timings(args.ledger_rows, args.batch_size)
         for count in args.subscribers:
             # The bare loop right before each run, so both see the same machine load.
             bare = bare_smtplib_rate(port, args.bare_messages)
