@@ -3,7 +3,8 @@ a local SMTP sink on loopback; against a bare smtplib loop to the same sink.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/newsroom REDIS_URL=redis://127.0.0.1:6379/5 \
         python bench/newsletter_send.py                      # 10k and 100k subscribers
-    python bench/newsletter_send.py --subscribers 1000000    # optional, ~10 min
+    python bench/newsletter_send.py --subscribers 1000000    # optional (a full send of 1M)
+    python bench/newsletter_send.py --ledger-rows 1000000    # also time the ledger at 1M rows
 
 It creates its own database (`<DATABASE_URL name>_bench`, dropped at the end), migrates it and
 uses REDIS_URL's database for the broker (purged). It prints, per N: messages per second of
