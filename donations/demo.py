@@ -1,6 +1,8 @@
-"""Demo rows for the run command (see newsroom/management/commands/load_demo.py): the banner's
-preset amounts and a few donors, payments and recurring gifts over the last twelve weeks, so
-the admin and the figures page are not empty. Stripe ids start with `demo_`."""
+"""Demo rows for the run command (see newsroom/management/commands/load_demo.py).
+
+A few donors, payments and recurring gifts over the last twelve weeks, so the admin and the
+figures page are not empty (the banner's presets come from migration 0003). Stripe ids start
+with `demo_`."""
 
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from donations.models import AmountPreset, Donation, Donor, RecurringDonation
-from donations.selectors import FALLBACK_PRESETS
+from donations.models import Donation, Donor, RecurringDonation
 
 DEMO_GIFTS = [
     # email, frequency, amount, currency, weeks ago, cancelled weeks ago
@@ -29,23 +30,10 @@ DEMO_GIFTS = [
 def load_demo_data() -> None:
     """Idempotent: running it twice changes nothing the second time."""
     with transaction.atomic():
-        _presets()
         now = timezone.now()
         for n, (email, frequency, amount, currency, weeks, cancelled) in enumerate(DEMO_GIFTS):
             _gift(n, email, frequency, Decimal(amount), currency, now - timedelta(weeks=weeks),
                   now - timedelta(weeks=cancelled) if cancelled is not None else None)  # fmt: skip
-
-
-def _presets() -> None:
-    for frequency, amounts in FALLBACK_PRESETS.items():
-        for currency in ("usd", "eur", "gbp"):
-            for position, amount in enumerate(amounts):
-                AmountPreset.objects.get_or_create(
-                    frequency=frequency,
-                    currency=currency,
-                    amount=Decimal(amount),
-                    defaults={"position": position, "is_default": position == 1},
-                )
 
 
 def _gift(
