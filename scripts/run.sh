@@ -27,13 +27,18 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
 fi
 python manage.py migrate --noinput
 python manage.py load_demo
+stripe_line=""
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  stripe_line="    Stripe (demo) http://127.0.0.1:$STANDIN_PORT/   settle bank debits, renew, refund"
+fi
 cat <<MSG
 
   newsroom-support is starting.
     Open          $SITE_URL/
     Staff admin   $SITE_URL/admin/   (login: demo / demo-newsroom)
     Email         written to var/mail/ (one .log file per batch)
-  Ctrl-C stops every process.
+${stripe_line:+$stripe_line
+}  Ctrl-C stops every process.
 
 MSG
 exec honcho -d . -f "$procfile" start
