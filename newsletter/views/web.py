@@ -6,6 +6,11 @@ expiring preview link. A sent issue cannot change, so its rendering is cached un
 its id and `updated_at`, and browsers revalidate with a weak ETag. Nothing here sets a cookie
 except Django's CSRF cookie for the sign-up form, and the pages' CSP refuses images from
 hosts other than this site and the newsroom's own site.
+
+The sign-up form beside an issue carries the reader's CSRF token, so those pages are
+`private` (a shared cache must not hand one reader's token and cookie to the next) and their
+ETag names the CSRF secret's digest as well as the issue: when the cookie changes, the browser
+gets a fresh page whose form works, not a 304 for a copy whose form is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.crypto import salted_hmac
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 
@@ -56,6 +62,13 @@ def _first_party_only(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _form_etag(request: HttpRequest, issue_etag: str) -> str:
+    """The issue's ETag plus a digest of the CSRF secret the page's sign-up form is bound to."""
+    secret = request.META.get("CSRF_COOKIE", "")
+    digest = salted_hmac("newsletter.web-etag", secret).hexdigest()[:12] if secret else "none"
+    return f'{issue_etag[:-1]}-{digest}"'
+
+
 def _render_issue(
     request: HttpRequest,
     page: IssuePage | None,
@@ -64,20 +77,19 @@ def _render_issue(
     public: bool,
     max_age: int | None = None,
 ) -> HttpResponse:
-    """An issue's page with the sign-up form beside it; cacheable when `public`."""
-    etag = page.etag if page else None
+    """An issue's page with the sign-up form beside it; cacheable by the browser when `public`."""
     max_age = settings.NEWSLETTER_WEB_MAX_AGE if max_age is None else max_age
-    if public and etag:
-        not_modified = get_conditional_response(request, etag=etag)
+    if public and page and page.etag:
+        not_modified = get_conditional_response(request, etag=_form_etag(request, page.etag))
         if not_modified is not None:
-            patch_cache_control(not_modified, public=True, max_age=max_age)
+            patch_cache_control(not_modified, private=True, max_age=max_age)
             return not_modified
     context = {"page": page, "form": SignupForm(initial={"source": request.path})}
     response = render(request, template, context)
     if public:
-        if etag:
-            response["ETag"] = etag
-        patch_cache_control(response, public=True, max_age=max_age)
+        if page and page.etag:
+            response["ETag"] = _form_etag(request, page.etag)  # after render: the token is set
+        patch_cache_control(response, private=True, max_age=max_age)
     else:
         patch_cache_control(response, private=True, no_store=True)
         response["X-Robots-Tag"] = "noindex"

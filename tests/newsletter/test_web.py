@@ -212,7 +212,7 @@ def test_etag_and_cache_control_with_304_on_if_none_match(client: Client) -> Non
     response = client.get(url)
     etag = response["ETag"]
     assert etag
-    assert "public" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
     assert "max-age=300" in response["Cache-Control"]
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
@@ -248,8 +248,47 @@ def test_pages_that_change_on_a_send_are_cached_only_briefly(client: Client) -> 
     sent_issue("Brief")
     for url in ("/newsletter/preview/", "/newsletter/archive/"):
         cache_control = client.get(url)["Cache-Control"]
-        assert "public" in cache_control
         assert "max-age=60" in cache_control
+
+
+@pytest.mark.parametrize("path", ["/newsletter/preview/", "/newsletter/issues/{slug}/"])
+def test_pages_with_the_signup_form_are_never_kept_by_shared_caches(path: str) -> None:
+    issue = sent_issue("Form beside it")
+    response = Client().get(path.format(slug=issue.web_slug))
+    assert "csrftoken" in response.cookies  # the form's token is this reader's own...
+    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert "private" in cache_control  # ...so no proxy may serve page and cookie to another
+    assert "public" not in cache_control
+
+
+def signup_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_revalidated_issue_page_always_has_a_signup_form_that_works() -> None:
+    issue = sent_issue("Revalidated")
+    url = f"/newsletter/issues/{issue.web_slug}/"
+    reader = Client(enforce_csrf_checks=True)
+    first = reader.get(url)
+    etag = first["ETag"]
+    assert reader.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # same cookie: reuse
+
+    reader.cookies["csrftoken"] = "n" * 32  # the cookie changed (cleared, or rotated at login)
+    again = reader.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200  # not a 304 for the copy whose token no longer matches
+    assert again["ETag"] != etag
+    signup = {"email": "reader@example.org", "consent": "on", "source": url}
+    stale = reader.post(
+        "/newsletter/", {**signup, "csrfmiddlewaretoken": signup_token(first.content.decode())}
+    )
+    assert stale.status_code == 403  # what a 304 would have left the reader with
+    fresh = reader.post(
+        "/newsletter/", {**signup, "csrfmiddlewaretoken": signup_token(again.content.decode())}
+    )
+    assert fresh.status_code == 200
+    assert "Check your inbox" in fresh.content.decode()
 
 
 def test_an_issue_being_sent_has_its_web_version_but_is_not_listed_yet(client: Client) -> None:
