@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.db import transaction
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
 from donations.services import recurring as recurring_services
+from donations.services.errors import RetryLater
 from donations.services.payments import (
     donation_status_advance,
     donation_upsert,
@@ -20,6 +22,9 @@ from donations.services.payments import (
 logger = logging.getLogger(__name__)
 
 FIRST_INVOICE_REASON = "subscription_create"
+# How long a refund or dispute for a payment we have not recorded yet is sent back to Stripe to
+# retry: its checkout or invoice event may still be on its way (Stripe retries for 3 days).
+ORPHAN_RETRY_SECONDS = 3 * 86400
 
 
 def _subscription_of(invoice: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -137,11 +142,19 @@ def _donation_for_charge(payment_intent: str, charge_id: str) -> Donation | None
     return found
 
 
+def _unknown_payment(kind: str, object_id: str, event_created: int) -> None:
+    """A refund or dispute can arrive before the payment it is about (or, for a renewal, before
+    the payment intent is filled in): ask Stripe to send it again while that is plausible."""
+    if time.time() - event_created < ORPHAN_RETRY_SECONDS:
+        raise RetryLater(f"{kind} {object_id} for a payment not recorded yet")
+    logger.warning("payment unknown", extra={"kind": kind, "stripe_object": object_id})
+
+
 def payment_refunded_from_charge(charge: dict[str, Any], *, event_created: int) -> None:
     """charge.refunded: record the refunded amount; a full refund marks the payment refunded."""
     donation = _donation_for_charge(charge.get("payment_intent") or "", charge["id"])
     if donation is None:
-        logger.warning("refund for an unknown payment", extra={"charge": charge["id"]})
+        _unknown_payment("refund", charge["id"], event_created)
         return
     refunded = stripe_client.from_minor(charge.get("amount_refunded") or 0, donation.currency)
     if refunded > donation.amount_refunded:
@@ -155,7 +168,7 @@ def payment_disputed(dispute: dict[str, Any], *, event_created: int) -> None:
     """charge.dispute.created: the payment is disputed; staff answer it in Stripe."""
     donation = _donation_for_charge(dispute.get("payment_intent") or "", dispute.get("charge", ""))
     if donation is None:
-        logger.warning("dispute for an unknown payment", extra={"dispute": dispute["id"]})
+        _unknown_payment("dispute", dispute["id"], event_created)
         return
     if donation_status_advance(donation=donation, status=Donation.Status.DISPUTED):
         from donations.tasks import send_dispute_notice

@@ -286,3 +286,52 @@ def test_event_payloads_are_not_kept_and_donor_data_is_minimal(deliver: Any) -> 
         {f.name: str(getattr(event, f.name)) for f in StripeEvent._meta.fields}
     )
     assert Donor.objects.get().name == "A Reader"
+
+
+@pytest.mark.parametrize(
+    ("early", "status"),
+    [("charge_refunded", Donation.Status.REFUNDED), ("charge_dispute_created", "disputed")],
+)
+def test_refund_or_dispute_before_its_payment_is_retried_until_the_payment_is_recorded(
+    deliver: Any, early: str, status: str
+) -> None:
+    now = int(time.time())
+    assert deliver(stripe_event(early, created=now)) == 503  # Stripe will send it again
+    assert not StripeEvent.objects.exists()
+    assert not Donation.objects.exists()
+
+    deliver(stripe_event("checkout_session_completed_once", created=now))
+    assert deliver(stripe_event(early, created=now)) == 200  # the retry
+
+    donation = Donation.objects.get()
+    assert donation.status == status
+    assert donation.stripe_charge_id == "ch_test_once0001"
+
+
+def test_refund_of_a_renewal_waits_for_its_payment_intent_then_applies(deliver: Any) -> None:
+    now = int(time.time())
+    for event in _monthly_events().values():
+        deliver(event)
+    renewal = stripe_event("invoice_paid_renewal", payments={"object": "list", "data": []})
+    with mock.patch("donations.tasks.fill_payment_intent.delay"):  # the fill task is late
+        deliver(renewal)
+    paid = Donation.objects.get(stripe_invoice_id=renewal["data"]["object"]["id"])
+    assert paid.stripe_payment_intent_id is None
+    refund = stripe_event(
+        "charge_refunded", created=now, id="ch_test_renewal", payment_intent="pi_test_renewal"
+    )
+    assert deliver(refund) == 503
+
+    Donation.objects.filter(pk=paid.pk).update(stripe_payment_intent_id="pi_test_renewal")
+    assert deliver(refund) == 200
+    paid.refresh_from_db()
+    assert paid.status == Donation.Status.REFUNDED
+
+
+def test_refund_for_a_payment_never_recorded_is_accepted_once_stripe_stops_retrying(
+    deliver: Any,
+) -> None:
+    three_days_ago = int(time.time()) - 3 * 86400 - 60
+    assert deliver(stripe_event("charge_refunded", created=three_days_ago)) == 200
+    assert StripeEvent.objects.filter(type="charge.refunded").count() == 1
+    assert not Donation.objects.exists()
