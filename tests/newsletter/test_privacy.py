@@ -63,7 +63,9 @@ def test_no_address_ip_or_personal_link_reaches_the_logs_even_at_debug(
             "/newsletter/",
             {"email": READER, "consent": "on", "source": "/", "website": ""},
         )
-    confirm = LINK.search(smtp_server.messages[-1].message.get_body().get_content())
+    body = smtp_server.messages[-1].message.get_body(preferencelist=("plain",))
+    assert body is not None
+    confirm = LINK.search(body.get_content())
     assert confirm is not None
     client.post(confirm.group(0).removeprefix("http://testserver"))
     assert Subscriber.objects.get(email=READER).status == Subscriber.Status.ACTIVE
