@@ -43,6 +43,12 @@ def email_normalise(raw: str) -> str:
     if not email or len(email) > MAX_EMAIL_LENGTH or any(ch.isspace() for ch in email):
         raise ValidationError(INVALID_EMAIL_MESSAGE, code="invalid")
     validate_email(email)  # raises ValidationError(code="invalid")
+    local, _, domain = email.rpartition("@")
+    if local.startswith('"') or domain.startswith("["):
+        # Django accepts these, but a quoted local part may hold characters SMTP forbids (the
+        # mail library drops them and mails someone else) and an IP literal would have our
+        # mail server connect wherever the sign-up says. No reader needs either.
+        raise ValidationError(INVALID_EMAIL_MESSAGE, code="invalid")
     return email
 
 
