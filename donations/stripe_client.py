@@ -234,8 +234,15 @@ def hosted_page_origins() -> list[str]:
     return origins
 
 
-def dashboard_url(object_id: str, *, livemode: bool = False) -> str:
-    """Where staff see an object in Stripe's dashboard."""
+def is_livemode() -> bool:
+    """Whether the configured key is a live one (`sk_live_...` or a restricted `rk_live_...`)."""
+    key: str = settings.STRIPE_SECRET_KEY or ""
+    return key.startswith(("sk_live_", "rk_live_"))
+
+
+def dashboard_url(object_id: str, *, livemode: bool | None = None) -> str:
+    """Where staff see an object in Stripe's dashboard (the live one when the key is live)."""
+    livemode = is_livemode() if livemode is None else livemode
     paths = {
         "cus_": "customers",
         "sub_": "subscriptions",

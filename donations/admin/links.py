@@ -6,7 +6,7 @@ from django.utils.safestring import SafeString
 from donations.stripe_client import dashboard_url
 
 
-def stripe_link(object_id: str | None, *, livemode: bool = False) -> SafeString | str:
+def stripe_link(object_id: str | None, *, livemode: bool | None = None) -> SafeString | str:
     if not object_id:
         return "—"
     url = dashboard_url(object_id, livemode=livemode)

@@ -190,3 +190,21 @@ def test_donor_page_lists_their_gifts(staff: Client) -> None:
     assert isinstance(donation, Donation)
     page = staff.get(f"/admin/donations/donor/{donation.donor_id}/change/").content.decode()
     assert "25.00" in page
+
+
+@pytest.mark.parametrize(
+    ("key", "dashboard"),
+    [
+        ("sk_test_x", "https://dashboard.stripe.com/test/payments/"),
+        ("sk_live_x", "https://dashboard.stripe.com/payments/"),
+        ("rk_live_x", "https://dashboard.stripe.com/payments/"),
+    ],
+)
+def test_payment_page_shows_stripe_ids_read_only_linked_to_the_dashboard_of_the_keys_mode(
+    staff: Client, settings: Any, key: str, dashboard: str
+) -> None:
+    settings.STRIPE_SECRET_KEY = key
+    donation = DonationFactory(stripe_payment_intent_id="pi_test_link0001")
+    page = staff.get(f"/admin/donations/donation/{donation.pk}/change/").content.decode()
+    assert f'href="{dashboard}pi_test_link0001"' in page
+    assert 'name="stripe_payment_intent_id"' not in page  # shown, not editable
