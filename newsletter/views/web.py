@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.syndication.views import Feed
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -132,7 +133,9 @@ def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
 @staff_member_required
 @require_GET
 def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
-    """Staff only: make a signed, expiring preview link to send a colleague."""
+    """Staff who may see issues: make a signed, expiring preview link to send a colleague."""
+    if not request.user.has_perm("newsletter.view_issue"):
+        raise PermissionDenied
     issue = get_object_or_404(Issue, pk=issue_id)
     response = render(
         request,

@@ -9,7 +9,7 @@ from typing import Any
 import feedparser
 import pytest
 import time_machine
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.utils import timezone
 
@@ -124,13 +124,33 @@ def test_altered_staff_links_are_refused(client: Client, mangle: Any) -> None:
     assert "Next week" not in response.content.decode()
 
 
-def test_only_staff_can_make_a_preview_link(client: Client) -> None:
+def test_only_staff_who_may_see_issues_can_make_a_preview_link(client: Client) -> None:
     draft = IssueFactory.create()
     assert client.get(f"/newsletter/issues/{draft.pk}/share/").status_code == 302
-    client.force_login(User.objects.create_user("editor", password="x", is_staff=True))
+    client.force_login(User.objects.create_user("fundraiser", password="x", is_staff=True))
+    assert client.get(f"/newsletter/issues/{draft.pk}/share/").status_code == 403
+    editor = User.objects.create_user("editor", password="x", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="view_issue"))
+    client.force_login(editor)
     response = client.get(f"/newsletter/issues/{draft.pk}/share/")
     assert response.status_code == 200
     assert "/newsletter/issues/draft/" in response.content.decode()
+
+
+def test_staff_find_the_share_link_on_the_issue_admin_page_and_a_colleague_opens_it(
+    admin_client: Client,
+) -> None:
+    draft = IssueFactory.create(subject="Friday's draft")
+    page = admin_client.get(f"/admin/newsletter/issue/{draft.pk}/change/").content.decode()
+    share = re.search(r'href="([^"]+)">Share a preview link<', page)
+    assert share is not None
+    shared = admin_client.get(share.group(1)).content.decode()
+    link = re.search(r'href="http://testserver(/newsletter/issues/draft/[^"]+)"', shared)
+    assert link is not None
+    colleague = Client()  # not logged in: the signed link is the credential
+    response = colleague.get(link.group(1))
+    assert response.status_code == 200
+    assert "Friday&#x27;s draft" in response.content.decode()
 
 
 def test_the_web_version_has_nothing_personal_in_it(client: Client) -> None:
