@@ -1,18 +1,26 @@
-"""anymail's tracking webhooks (any ESP) -> the subscriber's status, through the service.
+"""anymail's webhooks (any ESP) -> the subscriber's status, through the services.
 
-Connected in `NewsletterConfig.ready`. The receiver only translates; the rules (which status
-wins, replays harmless) live in `subscriber_record_tracking_event`.
+Tracking events (bounce, complaint, unsubscribe) and inbound mail to the `List-Unsubscribe`
+mailto address. Connected in `NewsletterConfig.ready`. The receivers only translate; the rules
+(which status wins, replays harmless) live in the services.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import unquote
 
-from anymail.signals import AnymailTrackingEvent, EventType, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, inbound, tracking
 from django.dispatch import receiver
 
-from newsletter.services.subscribers import TrackingEvent, subscriber_record_tracking_event
+from newsletter.services.subscribers import (
+    TrackingEvent,
+    subscriber_record_tracking_event,
+    subscriber_unsubscribe,
+)
+from newsletter.tokens import InvalidToken, read_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +49,28 @@ def handle_tracking_event(
         logger.info("newsletter.tracking.soft_bounce_ignored", extra={"esp": esp_name})
         return
     subscriber_record_tracking_event(email=event.recipient, event=kind)
+
+
+# The mailto in List-Unsubscribe asks for the subject "unsubscribe <token>" (messages.py).
+_MAILTO_SUBJECT = re.compile(r"\bunsubscribe\s+(\S+)", re.IGNORECASE)
+
+
+@receiver(inbound, dispatch_uid="newsletter.inbound_unsubscribe")
+def handle_inbound_unsubscribe(
+    sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """A mail to the List-Unsubscribe mailto address: its signed token unsubscribes at once.
+
+    Only the token counts, never the From address (anyone can forge a sender). Other mail to
+    the inbound address is left alone.
+    """
+    subject = str(event.message.get("Subject", "")) if event.message is not None else ""
+    match = _MAILTO_SUBJECT.search(subject)
+    if match is None:
+        return
+    try:
+        subscriber_id = read_unsubscribe_token(unquote(match.group(1)))
+    except InvalidToken:
+        logger.info("newsletter.inbound_unsubscribe.invalid_token", extra={"esp": esp_name})
+        return
+    subscriber_unsubscribe(subscriber_id=subscriber_id)
