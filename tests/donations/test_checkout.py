@@ -155,3 +155,28 @@ def test_checkout_is_rate_limited_per_client_with_a_calm_429(
     assert len(_sessions(stripe_standin)) == 3
     other = Client(REMOTE_ADDR="10.0.0.9")
     assert other.post(CHECKOUT, GOOD).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "source_page",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+     "/news/?next=//evil.example", "news/"],
+)  # fmt: skip
+def test_a_foreign_or_malformed_source_page_never_becomes_the_cancel_url(
+    client: Client, stripe_standin: StripeStandin, source_page: str
+) -> None:
+    response = client.post(CHECKOUT, {**GOOD, "source_page": source_page})
+
+    assert response.status_code == 303
+    params = _sessions(stripe_standin)[0]["params"]
+    assert params["cancel_url"] == "http://testserver/support/"
+    assert params["metadata"]["source_page"] == ""
+
+
+def test_the_article_path_the_reader_came_from_is_the_cancel_url_and_metadata(
+    client: Client, stripe_standin: StripeStandin
+) -> None:
+    client.post(CHECKOUT, {**GOOD, "source_page": "/news/2026/court-ruling/"})
+    params = _sessions(stripe_standin)[0]["params"]
+    assert params["cancel_url"] == "http://testserver/news/2026/court-ruling/"
+    assert params["metadata"]["source_page"] == "/news/2026/court-ruling/"
