@@ -35,6 +35,12 @@ def test_view_in_browser_link_of_a_received_issue_opens_an_impersonal_web_versio
     assert token in html  # the message itself is personal
     link = re.search(r'href="http://testserver([^"]+)"[^>]*>View in your browser', html)
     assert link is not None
+    assert link.start() < html.index("The dam trial opens")  # at the top, before the stories
+    text_part = received.message.get_body(preferencelist=("plain",))
+    assert text_part is not None
+    text = text_part.get_content()
+    assert f"View in your browser: http://testserver{link.group(1)}" in text
+    assert text.index("View in your browser") < text.index("The dam trial opens")
 
     response = client.get(link.group(1))
     assert response.status_code == 200
