@@ -257,7 +257,7 @@ if not DEBUG:
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        "img-src": ["'self'", "data:"],  # no image host can count readers
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "form-action": [
