@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,3 +76,35 @@ def test_weekly_send_is_due_on_friday_at_the_configured_time_in_the_configured_z
         due, next_in = schedule.is_due(last_friday)
         assert not due
         assert next_in == pytest.approx(timedelta(days=1).total_seconds(), abs=10)
+
+
+def test_beat_entry_from_env_is_friday_at_the_send_time_in_the_zone() -> None:
+    """The real schedule, built from env as a deployment would: not a hand-made crontab."""
+    code = (
+        "import django; django.setup()\n"
+        "from newsroom.celery_app import app\n"
+        "app.finalize()\n"
+        "s = app.conf.beat_schedule['newsletter-weekly-send']['schedule']\n"
+        "print(sorted(s.day_of_week), sorted(s.hour), sorted(s.minute), s.tz)\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "VAR_DIR", "NEWSLETTER_SEND_DAY"}
+    }
+    env.update(
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        TIME_ZONE="Europe/Berlin",
+        NEWSLETTER_SEND_TIME="07:30",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "[5] [7] [30] Europe/Berlin"  # Friday is day 5
