@@ -65,9 +65,15 @@ def _require_items(issue: Issue) -> None:
 
 
 def issue_schedule(*, issue: Issue, send_at: datetime | None = None) -> Issue:
-    """draft -> scheduled, for `send_at` or the coming send day at the send time."""
+    """draft -> scheduled, for `send_at` or the coming send day at the send time.
+
+    A time already past is refused: the sweeper would start the send within a minute, so a
+    mistyped date would mail the whole list at once. "Send now" is the deliberate way to that.
+    """
     _require_items(issue)
     when = send_at or issue_default_send_time()
+    if when <= timezone.now():
+        raise IssueStateError("That time has already passed. Pick a time to come, or use Send now.")
     _transition(
         issue=issue,
         from_statuses=[Issue.Status.DRAFT],

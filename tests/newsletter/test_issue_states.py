@@ -27,6 +27,7 @@ from newsletter.services.issues import (
     issue_send_now,
 )
 from newsletter.services.sends import deliveries_create, issue_start_sending
+from newsletter.tasks.sending import sweep_deliveries
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 from tests.smtp_server import SMTPServer
 
@@ -52,6 +53,20 @@ def test_scheduling_defaults_to_the_coming_send_day_at_the_send_time_in_the_zone
     # On the send day after the send time, the next one is a week later.
     with time_machine.travel(datetime(2026, 11, 27, 8, 0, tzinfo=BERLIN), tick=False):
         assert issue_default_send_time() == datetime(2026, 12, 4, 7, 30, tzinfo=BERLIN)
+
+
+def test_a_send_time_already_past_is_refused_and_the_issue_stays_a_draft(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    SubscriberFactory.create()
+    issue = ready_issue()
+    with pytest.raises(IssueStateError, match="already passed"):
+        issue_schedule(issue=issue, send_at=datetime(2026, 1, 2, 7, 30, tzinfo=BERLIN))
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_deliveries()  # what beat runs every minute: nothing to start
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.DRAFT and issue.scheduled_for is None
+    assert not Delivery.objects.exists()
 
 
 def test_an_issue_without_items_cannot_be_scheduled_or_sent() -> None:
