@@ -18,8 +18,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from newsletter.models import Issue
+from newsletter.rendering import render_issue
 from newsletter.sending import TransientSendError, send_batch
-from newsletter.sending.batch import rendered_issue
 from newsletter.sending.messages import MessageFactory
 from newsletter.services.sends import issue_finish_if_done, sweep, weekly_send
 
@@ -96,7 +96,9 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
     if issue is None or user is None or not user.email:
         return False
     connection = get_connection()
-    factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=connection)
+    # Rendered afresh: a draft changes between test copies (items picked from the feed do not
+    # touch the issue row), so the send's per-process rendering cache would show an old one.
+    factory = MessageFactory(issue=issue, rendered=render_issue(issue), connection=connection)
     signup = settings.SITE_URL + reverse("newsletter:signup")
     factory.build_test(email=user.email, unsubscribe_link=signup).send()
     logger.info("newsletter test copy sent", extra={"issue_id": issue_id, "user_id": user_id})

@@ -11,6 +11,7 @@ from django.urls import reverse
 from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
 from newsletter.models import Delivery, Issue, IssueItem
+from newsletter.services.issues import NewItem, issue_add_items
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 from tests.smtp_server import SMTPServer
 
@@ -145,6 +146,26 @@ def test_send_test_to_me_mails_the_staff_member_and_leaves_the_ledger_alone(
     assert not Delivery.objects.exists()
     issue.refresh_from_db()
     assert issue.status == Issue.Status.DRAFT
+
+
+def test_a_second_test_copy_shows_items_added_since_the_first(
+    staff: Client, smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    issue = composed()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url("send_test", issue))
+    # Picked from the feed: appended without touching the issue's own fields.
+    issue_add_items(
+        issue=issue,
+        items=[NewItem(section="news", title="Late story", url="https://news.example.org/l/")],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url("send_test", issue))
+
+    first, second = (m.message.get_body(preferencelist=("plain",)) for m in smtp_server.messages)
+    assert first is not None and second is not None
+    assert "Late story" not in first.get_content()
+    assert "Late story" in second.get_content()
 
 
 @override_settings(NEWSLETTER_FEED_URL=str(FEED))
