@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ GIVE_UP = timedelta(days=3)  # a receipt weeks late is worse than none
 
 
 def unsent_emails_requeue(*, now: datetime | None = None) -> int:
-    from donations.tasks import send_past_due_notice, send_receipt
+    from donations.tasks import send_dispute_notice, send_past_due_notice, send_receipt
 
     now = now or timezone.now()
     window = {"updated_at__lte": now - GRACE, "updated_at__gte": now - GIVE_UP}
@@ -32,12 +33,24 @@ def unsent_emails_requeue(*, now: datetime | None = None) -> int:
             :1000
         ]
     )
+    disputes = (
+        list(
+            Donation.objects.filter(
+                status=Donation.Status.DISPUTED, dispute_notice_sent_at=None, **window
+            ).values_list("pk", flat=True)[:1000]
+        )
+        if settings.STAFF_NOTIFICATION_EMAILS  # nobody to tell: nothing to re-queue
+        else []
+    )
     for donation_id in receipts:
         transaction.on_commit(lambda pk=donation_id: send_receipt.delay(pk))  # type: ignore[misc]
     for failure_id in notices:
         transaction.on_commit(lambda pk=failure_id: send_past_due_notice.delay(pk))  # type: ignore[misc]
-    if receipts or notices:
+    for donation_id in disputes:
+        transaction.on_commit(lambda pk=donation_id: send_dispute_notice.delay(pk))  # type: ignore[misc]
+    if receipts or notices or disputes:
         logger.warning(
-            "re-queued unsent emails", extra={"receipts": len(receipts), "notices": len(notices)}
+            "re-queued unsent emails",
+            extra={"receipts": len(receipts), "notices": len(notices), "disputes": len(disputes)},
         )
-    return len(receipts) + len(notices)
+    return len(receipts) + len(notices) + len(disputes)

@@ -120,3 +120,28 @@ def test_sweep_requeues_a_receipt_whose_task_was_lost_and_never_sends_twice(
     assert len(mail.outbox) == 1
     lost.refresh_from_db()
     assert lost.receipt_sent_at is not None
+
+
+def test_sweep_requeues_a_dispute_notice_whose_task_was_lost_and_tells_staff_once(
+    django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    from donations.models import Donation
+    from donations.tasks import sweep_unsent_emails
+    from tests.donations.factories import DonationFactory
+
+    settings.STAFF_NOTIFICATION_EMAILS = ["editor@example.org"]
+    with time_machine.travel("2026-03-01 09:00Z", tick=False):
+        lost = DonationFactory(status=Donation.Status.DISPUTED, receipt_sent_at=timezone.now())
+        assert isinstance(lost, Donation)
+    for minute in (5, 11, 16):
+        with (
+            time_machine.travel(f"2026-03-01 09:{minute:02d}Z", tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            sweep_unsent_emails.delay()
+        if minute == 5:
+            assert mail.outbox == []  # the normal task still has its chance
+    assert [m.to for m in mail.outbox] == [["editor@example.org"]]
+    assert "disputed" in mail.outbox[0].subject
+    lost.refresh_from_db()
+    assert lost.dispute_notice_sent_at is not None
