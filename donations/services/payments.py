@@ -1,6 +1,8 @@
 """Record payments from Stripe's objects. Every function here is safe to run twice and in any
 order: a payment is found by any of its Stripe ids before one is created, and its status only
-moves forward (pending -> failed -> paid -> refunded | disputed)."""
+moves forward (pending -> failed -> paid -> refunded -> disputed). A dispute outranks a refund:
+a refunded payment can still be disputed, staff must answer it, and a refund arriving after
+its dispute must not hide it, so both orders end disputed (with the refunded amount kept)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ STATUS_RANK = {
     Donation.Status.FAILED: 1,
     Donation.Status.PAID: 2,
     Donation.Status.REFUNDED: 3,
-    Donation.Status.DISPUTED: 3,
+    Donation.Status.DISPUTED: 4,
 }
 ID_FIELDS = ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id")
 

@@ -335,3 +335,21 @@ def test_refund_for_a_payment_never_recorded_is_accepted_once_stripe_stops_retry
     assert deliver(stripe_event("charge_refunded", created=three_days_ago)) == 200
     assert StripeEvent.objects.filter(type="charge.refunded").count() == 1
     assert not Donation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("charge_refunded", "charge_dispute_created"), ("charge_dispute_created", "charge_refunded")],
+)
+def test_refund_and_dispute_in_either_order_end_disputed_with_the_refund_kept_and_staff_told(
+    deliver: Any, settings: Any, order: tuple[str, str]
+) -> None:
+    settings.STAFF_NOTIFICATION_EMAILS = ["editor@example.org"]
+    deliver(stripe_event("checkout_session_completed_once"))
+    mail.outbox.clear()
+    for name in order:
+        assert deliver(stripe_event(name)) == 200
+
+    donation = Donation.objects.get()
+    assert (donation.status, donation.amount_refunded) == (Donation.Status.DISPUTED, Decimal("25"))
+    assert [m.to for m in mail.outbox] == [["editor@example.org"]]
