@@ -33,7 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -76,7 +76,7 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # "sent" | "transient" | "permanent" | "connection"
+    kind: str  # "sent" | "transient" | "permanent" | "connection" | "unavailable"
     error: str = ""
     hard_bounce: bool = False
 
@@ -99,11 +99,21 @@ def classify(error: Exception, *, email: str) -> Outcome:
         return _by_code(error.smtp_code, error.smtp_error, recipient=False)
     if isinstance(error, AnymailRecipientsRefused):
         return Outcome("permanent", "Refused by the email provider", hard_bounce=True)
+    if isinstance(error, AnymailAPIError) and _esp_unavailable(error):
+        return Outcome(
+            "unavailable", clean_reply(error.describe_response() or type(error).__name__)
+        )
     if isinstance(error, AnymailError):
         return Outcome("transient", clean_reply(error.describe_response() or type(error).__name__))
     if isinstance(error, (OSError, smtplib.SMTPException)):
         return Outcome("connection", clean_reply(error) or type(error).__name__)
     raise error
+
+
+def _esp_unavailable(error: AnymailAPIError) -> bool:
+    """No answer, a 5xx or a 429: the ESP is down or over quota, not refusing this message."""
+    status = error.status_code
+    return status is None or status >= 500 or status == 429
 
 
 def _by_code(code: int, reply: object, *, recipient: bool) -> Outcome:
@@ -199,6 +209,12 @@ def _send_claimed(
             outcome = _send_one(
                 connection, factory, prebuilt, row, show_ask=row.email.lower() not in donors
             )
+            if outcome.kind == "unavailable":
+                # The ESP took nothing: this row goes back with the rest, no attempt charged,
+                # and the task retries with backoff. (Charging every row instead would fail
+                # the whole list after NEWSLETTER_MAX_ATTEMPTS during a two-hour outage.)
+                in_flight = False
+                raise TransientSendError(outcome.error)
             _record(outcome, row=row, claim=claim, result=result)
             next_row, in_flight = next_row + 1, False
             if result.stopped:
