@@ -118,9 +118,9 @@ def reminder_send(*, reminder_id: int) -> bool:
     reminder = Reminder.objects.filter(
         pk=reminder_id, opted_out_at=None, due_at__lte=timezone.now()
     ).first()
-    if reminder is None:
+    if reminder is None or not reminder.email:
         return False
-    return _claimed_send(
+    sent = _claimed_send(
         _one(Reminder, reminder_id),
         "sent_at",
         lambda: _send(
@@ -134,6 +134,9 @@ def reminder_send(*, reminder_id: int) -> bool:
         ),
         {"reminder": reminder_id},
     )
+    if sent:  # the only reminder we send: its address is no longer needed
+        _one(Reminder, reminder_id).update(email="")
+    return sent
 
 
 def dispute_notice_send(*, donation_id: int) -> bool:

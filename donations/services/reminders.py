@@ -1,4 +1,5 @@
-"""Remind me later: one email when due, then done; readers can opt out from the link."""
+"""Remind me later: one email when due, then done; readers can opt out from the link. The
+address is kept only while a reminder is pending: sending or opting out forgets it."""
 
 from __future__ import annotations
 
@@ -49,9 +50,11 @@ def reminder_opt_out(*, token: str) -> None:
         reminder = Reminder.objects.get(pk=int(data["reminder"]))
     except (signing.BadSignature, Reminder.DoesNotExist, KeyError, TypeError, ValueError) as err:
         raise DonationError("This link is not valid.") from err
+    if not reminder.email:
+        return  # sent already (its address forgotten): there is nothing left to stop
     Reminder.objects.filter(email=reminder.email, opted_out_at=None).update(
-        opted_out_at=timezone.now()
-    )
+        opted_out_at=timezone.now(), email=""
+    )  # the address is no longer needed: forget it
 
 
 def reminders_queue_due(*, now: datetime | None = None) -> int:

@@ -68,6 +68,8 @@ def test_reminder_is_sent_once_when_due_and_not_before(
     assert mail.outbox[0].to == ["later@example.org"]
     assert "http://testserver/support/" in mail.outbox[0].body
     assert "/support/remind-me/stop/" in mail.outbox[0].body
+    sent = Reminder.objects.get()
+    assert (sent.email, sent.sent_at is not None) == ("", True)  # the address is forgotten
 
 
 def test_opting_out_from_the_link_stops_the_reminder(
@@ -80,9 +82,34 @@ def test_opting_out_from_the_link_stops_the_reminder(
     assert client.get(path).status_code == 200
     assert Reminder.objects.get().opted_out_at is None  # a GET (link scanner) changes nothing
     assert client.post(path).status_code == 200
+    assert Reminder.objects.get().email == ""  # opted out: the address is forgotten
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         _run_due(django_capture_on_commit_callbacks)
     assert mail.outbox == []
+
+
+def test_opting_out_after_the_reminder_was_sent_touches_no_other_reminder(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from donations.services.reminders import reminder_opt_out_url
+
+    with time_machine.travel("2026-03-01 09:00Z", tick=False):
+        client.post("/support/remind-me/", {"email": "first@example.org"})
+        client.post("/support/remind-me/", {"email": "second@example.org"})
+    first = Reminder.objects.get(email="first@example.org")
+    path = reminder_opt_out_url(reminder=first).removeprefix("http://testserver")
+    with time_machine.travel("2026-04-01 09:00Z", tick=False):
+        _run_due(django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 2
+    client.post("/support/remind-me/", {"email": "third@example.org"})
+
+    assert client.post(path).status_code == 200
+
+    assert list(Reminder.objects.order_by("pk").values_list("email", "opted_out_at")) == [
+        ("", None),
+        ("", None),
+        ("third@example.org", None),
+    ]
 
 
 def test_remind_me_is_rate_limited(client: Client, settings: Any) -> None:
