@@ -25,7 +25,7 @@ from newsletter.services.subscriber_data import (
     subscribers_export_csv,
     subscribers_import_csv,
 )
-from newsletter.services.subscribers import SubscriberError, subscriber_unsubscribe
+from newsletter.services.subscribers import SubscriberError, subscribers_unsubscribe
 
 
 def _csv_response(queryset: QuerySet[Subscriber]) -> StreamingHttpResponse:
@@ -82,9 +82,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unsubscribe selected subscribers", permissions=["change"])
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        changed = sum(
-            subscriber_unsubscribe(subscriber_id=pk) for pk in queryset.values_list("pk", flat=True)
-        )
+        changed = subscribers_unsubscribe(subscriber_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{changed} subscriber(s) unsubscribed.", messages.SUCCESS)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:

@@ -10,8 +10,10 @@ import logging
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from newsletter.models import Delivery, Subscriber
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
@@ -142,11 +144,24 @@ def test_erase_deletes_the_subscriber_and_deliveries_and_logs_no_address(
     assert any(r.getMessage() == "newsletter.subscriber.erased" for r in caplog.records)
 
 
-def test_unsubscribe_action_calls_the_service(staff: Client) -> None:
-    ann = SubscriberFactory.create()
-    staff.post(LIST, {"action": "unsubscribe_selected", "_selected_action": [ann.pk]})
-    ann.refresh_from_db()
-    assert ann.status == Subscriber.Status.UNSUBSCRIBED
+def test_unsubscribe_action_takes_the_selection_off_the_list_in_one_update(
+    staff: Client,
+) -> None:
+    selected = SubscriberFactory.create_batch(30)
+    bounced = SubscriberFactory.create(status=Subscriber.Status.BOUNCED)
+    other = SubscriberFactory.create()
+    ids = [s.pk for s in (*selected, bounced)]
+    with CaptureQueriesContext(connection) as queries:
+        response = staff.post(
+            LIST, {"action": "unsubscribe_selected", "_selected_action": ids}, follow=True
+        )
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "newsletter_subscriber"')]
+    assert len(updates) == 1
+    assert "30 subscriber(s) unsubscribed." in response.content.decode()
+    statuses = dict(Subscriber.objects.values_list("pk", "status"))
+    assert {statuses[s.pk] for s in selected} == {Subscriber.Status.UNSUBSCRIBED}
+    assert statuses[bounced.pk] == Subscriber.Status.BOUNCED  # off the list already: stays so
+    assert statuses[other.pk] == Subscriber.Status.ACTIVE
 
 
 def test_subscriber_admin_pages_are_for_staff_only(client: Client) -> None:
