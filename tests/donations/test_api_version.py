@@ -1,0 +1,25 @@
+"""One Stripe API version, the one the installed SDK ships, everywhere: an SDK upgrade that
+moves the version fails here until the pin, the stand-in and the recorded events follow."""
+
+from __future__ import annotations
+
+import json
+
+import stripe
+
+from donations import stripe_client
+from tests.donations.stripe_events import FIXTURES
+from tests.stripe_standin import store
+
+
+def test_the_pinned_api_version_is_the_one_the_installed_sdk_ships() -> None:
+    assert stripe_client.API_VERSION == stripe._ApiVersion.CURRENT
+
+
+def test_the_standin_and_every_recorded_event_use_the_pinned_version() -> None:
+    assert store.API_VERSION == stripe_client.API_VERSION
+    recorded = {
+        path.name: json.loads(path.read_text())["api_version"] for path in FIXTURES.glob("*.json")
+    }
+    assert recorded
+    assert set(recorded.values()) == {stripe_client.API_VERSION}, recorded
