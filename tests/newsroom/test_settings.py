@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_production_mode_loads_postgres_redis_and_smtp_from_the_environment() ->
     [
         "SECRET_KEY",
         "SITE_URL",
+        "DATABASE_URL",
         "REDIS_URL",
         "STRIPE_SECRET_KEY",
         "STRIPE_WEBHOOK_SECRET",
@@ -98,3 +100,23 @@ def test_check_deploy_passes_with_no_warnings_in_production_mode() -> None:
 def test_migrations_are_in_step_with_the_models() -> None:
     result = run_django({"DEBUG": "true"}, "makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_setting_read_from_the_environment_is_in_env_example_with_a_comment() -> None:
+    source = (ROOT / "newsroom" / "settings.py").read_text()
+    names = set(re.findall(r'(?:env\.\w+|required|Env\(\)\.str)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    assert {"DATABASE_URL", "SECRET_KEY", "NEWSLETTER_SEND_TIME", "VAR_DIR"} <= names
+    listed, uncommented = set(), []
+    commented = False
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        setting = re.match(r"#? ?([A-Z][A-Z0-9_]+)=", line)
+        if setting:
+            listed.add(setting.group(1))
+            if not commented:
+                uncommented.append(setting.group(1))
+        elif line.startswith("#"):
+            commented = True
+        elif not line.strip():
+            commented = False
+    assert names <= listed, sorted(names - listed)
+    assert not uncommented
