@@ -74,6 +74,8 @@ def test_thank_you_page_asks_stripe_when_the_webhook_has_not_arrived(
     stripe_standin.pay(session_id, email="early@example.org")
     page = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
     assert "100.00 EUR" in page and "annual" in page
+    assert 'action="/newsletter/"' in page  # the newsletter sign-up is offered
+    assert "early@example.org" not in page  # nobody's address on a page a link can open
     assert not Donation.objects.exists()
 
 
