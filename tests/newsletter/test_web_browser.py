@@ -50,3 +50,41 @@ def test_signing_up_from_the_article_box_in_a_browser_stores_a_pending_subscribe
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.PENDING
     assert subscriber.consent_source == "/"
+
+
+def test_an_issue_page_in_a_browser_asks_no_other_host_for_anything_and_sets_only_csrf(
+    page: Any, live_server: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from newsletter.models import Issue
+
+    issue = IssueFactory.create(
+        subject="Nothing tracks you here",
+        status=Issue.Status.SENT,
+        sent_at=timezone.now() - timedelta(days=1),
+        web_slug="2026-11-20",
+    )
+    IssueItemFactory.create(
+        issue=issue, title="A story with a pixel", image_url="https://tracker.example.net/p.gif"
+    )
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    blocked: list[str] = []  # stopped inside the browser by the page's CSP: never sent
+    page.on(
+        "requestfailed",
+        lambda request: blocked.append(request.url) if request.failure == "csp" else None,
+    )
+
+    for path in ("/newsletter/issues/2026-11-20/", "/newsletter/preview/", "/newsletter/archive/"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("load")
+    assert page.get_by_text("Nothing tracks you here").first.is_visible()
+
+    assert any(url.endswith("/newsletter/archive/") for url in requested)
+    elsewhere = [url for url in requested if not url.startswith(live_server.url)]
+    assert elsewhere == ["https://tracker.example.net/p.gif"] * 2  # the pixel, on two pages...
+    assert blocked == elsewhere  # ...and both times the CSP stopped it before it left
+    assert {cookie["name"] for cookie in page.context.cookies()} == {"csrftoken"}
