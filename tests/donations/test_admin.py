@@ -205,6 +205,7 @@ def test_payment_page_shows_stripe_ids_read_only_linked_to_the_dashboard_of_the_
 ) -> None:
     settings.STRIPE_SECRET_KEY = key
     donation = DonationFactory(stripe_payment_intent_id="pi_test_link0001")
+    assert isinstance(donation, Donation)
     page = staff.get(f"/admin/donations/donation/{donation.pk}/change/").content.decode()
     assert f'href="{dashboard}pi_test_link0001"' in page
     assert 'name="stripe_payment_intent_id"' not in page  # shown, not editable
