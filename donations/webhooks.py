@@ -48,7 +48,8 @@ EVENT_TYPES = tuple(HANDLERS)
 def stripe_event_process(*, event: dict[str, Any]) -> bool:
     """Record and handle a verified event; False when it was already processed (a replay).
 
-    Database errors propagate: the view answers 5xx and Stripe retries.
+    Database errors and `RetryLater` (a refund or dispute for a payment not recorded yet)
+    propagate with nothing kept: the view answers 5xx and Stripe retries.
     """
     obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
     handler = HANDLERS.get(event["type"])
