@@ -209,14 +209,14 @@ def _send_claimed(
             outcome = _send_one(
                 connection, factory, prebuilt, row, show_ask=row.email.lower() not in donors
             )
-            if outcome.kind == "unavailable":
-                # The ESP took nothing: this row goes back with the rest, no attempt charged,
-                # and the task retries with backoff. (Charging every row instead would fail
-                # the whole list after NEWSLETTER_MAX_ATTEMPTS during a two-hour outage.)
-                in_flight = False
-                raise TransientSendError(outcome.error)
             _record(outcome, row=row, claim=claim, result=result)
             next_row, in_flight = next_row + 1, False
+            if outcome.kind == "unavailable":
+                # The ESP is down or over quota: this row is deferred like any temporary
+                # error, the rest go back uncharged and the task retries with backoff. (Going
+                # on would charge every row, failing the whole list during a two-hour outage;
+                # charging none would let one message the ESP always 5xxs stall the send.)
+                raise TransientSendError(outcome.error)
             if result.stopped:
                 break  # paused or cancelled meanwhile: the rest goes back, unsent
             if outcome.kind == "connection":
