@@ -156,6 +156,8 @@ class IssueAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         issue = Issue.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if request.method == "POST" and issue is not None and issue.status not in EDITABLE:
+            raise PermissionDenied  # read-only once sending starts: its web page is cached as is
         extra = dict(extra_context or {})
         if issue is not None:
             extra.update(

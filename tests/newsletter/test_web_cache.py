@@ -49,3 +49,37 @@ def test_a_sent_issue_rendered_by_one_process_is_served_to_another_from_redis(
             forget_rendered_pages()
             for key in server.scan_iter(f"{prefix}:*"):
                 server.delete(key)
+
+
+def test_a_sent_issue_cannot_be_edited_or_deleted_so_its_cached_page_never_goes_stale(
+    admin_client: Client,
+) -> None:
+    issue = sent_issue("Final words")
+    item = issue.items.get()
+    before = admin_client.get(f"/newsletter/issues/{issue.web_slug}/")
+    change = f"/admin/newsletter/issue/{issue.pk}/change/"
+    form = admin_client.get(change).content.decode()
+    assert 'name="subject"' not in form  # shown read-only, nothing to submit
+
+    edit = {
+        "subject": "Rewritten after the send",
+        "preheader": "",
+        "intro": "",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "1",
+        "items-0-id": str(item.pk),
+        "items-0-issue": str(issue.pk),
+        "items-0-position": "0",
+        "items-0-section": item.section,
+        "items-0-title": "A rewritten story",
+        "items-0-url": item.url,
+    }
+    assert admin_client.post(change, edit).status_code == 403
+    delete = f"/admin/newsletter/issue/{issue.pk}/delete/"
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+
+    issue.refresh_from_db()
+    item.refresh_from_db()
+    assert (issue.subject, item.title) == ("Final words", "Lead story of Final words")
+    after = admin_client.get(f"/newsletter/issues/{issue.web_slug}/")
+    assert after["ETag"] == before["ETag"]
