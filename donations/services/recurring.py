@@ -26,6 +26,15 @@ STRIPE_STATUSES = {
     "paused": RecurringDonation.Status.INCOMPLETE,
 }
 INTERVALS = {"month": Frequency.MONTHLY, "year": Frequency.ANNUAL}
+# Stripe's `created` is in whole seconds, and Checkout emits the subscription (still
+# `incomplete`), its paid invoice and the session within one: between two events of the same
+# second the later status in this order wins, whatever order they are processed in.
+SAME_SECOND_RANK = {
+    RecurringDonation.Status.INCOMPLETE: 0,
+    RecurringDonation.Status.ACTIVE: 1,
+    RecurringDonation.Status.PAST_DUE: 2,
+    RecurringDonation.Status.CANCELLED: 3,
+}
 
 
 def recurring_lock(
@@ -77,6 +86,11 @@ def recurring_status_apply(*, recurring: RecurringDonation, status: str, at: int
     if recurring.status == RecurringDonation.Status.CANCELLED:
         return False
     if at < recurring.status_changed_by_event_at or recurring.status == status:
+        return False
+    if at == recurring.status_changed_by_event_at and (
+        SAME_SECOND_RANK[RecurringDonation.Status(status)]
+        < SAME_SECOND_RANK[RecurringDonation.Status(recurring.status)]
+    ):
         return False
     recurring.status = status
     recurring.status_changed_by_event_at = at

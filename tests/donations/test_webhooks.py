@@ -353,3 +353,16 @@ def test_refund_and_dispute_in_either_order_end_disputed_with_the_refund_kept_an
     donation = Donation.objects.get()
     assert (donation.status, donation.amount_refunded) == (Donation.Status.DISPUTED, Decimal("25"))
     assert [m.to for m in mail.outbox] == [["editor@example.org"]]
+
+
+@pytest.mark.parametrize("checkout_first", [True, False])
+def test_an_incomplete_subscription_event_of_the_same_second_never_undoes_the_paid_checkout(
+    deliver: Any, checkout_first: bool
+) -> None:
+    second = int(time.time())
+    checkout = stripe_event("checkout_session_completed_monthly", created=second)
+    incomplete = stripe_event("customer_subscription_created", created=second, status="incomplete")
+    for event in (checkout, incomplete) if checkout_first else (incomplete, checkout):
+        assert deliver(event) == 200
+
+    assert RecurringDonation.objects.get().status == RecurringDonation.Status.ACTIVE
