@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.utils import OperationalError
-from django.test import Client
+from django.template import RequestContext, Template
+from django.test import Client, RequestFactory
 
 from newsroom.celery_app import app
 
@@ -18,6 +19,26 @@ def test_demo_article_renders_the_support_banner_and_the_newsletter_box(client: 
     assert "Sign up for our free weekly newsletter" in html
     assert "every Friday" in html
     assert 'href="/privacy/"' in html
+    assert 'class="payment-methods"' in html
+    assert "Subscribers agree to the" in html
+    assert 'href="/newsletter/preview/">Preview</a>' in html
+
+
+@pytest.mark.django_db
+def test_a_news_sites_own_page_embeds_the_banner_and_the_box_with_two_tags(
+    rf: RequestFactory,
+) -> None:
+    page = Template(
+        "{% load donations_tags newsletter_tags %}"
+        "<article>Someone else's story</article>{% support_banner %}{% newsletter_signup_box %}"
+    )
+    request = rf.get("/2026/11/some-story/")
+    html = page.render(RequestContext(request, {}))
+    assert "Support us monthly starting from just $2" in html
+    assert "Remind me later" in html
+    assert 'class="newsletter-box"' in html
+    assert 'name="csrfmiddlewaretoken"' in html  # the sign-up form posts from any page
+    assert 'name="source" value="/2026/11/some-story/"' in html  # consent records where
 
 
 @pytest.mark.django_db
