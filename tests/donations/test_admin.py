@@ -209,3 +209,32 @@ def test_payment_page_shows_stripe_ids_read_only_linked_to_the_dashboard_of_the_
     page = staff.get(f"/admin/donations/donation/{donation.pk}/change/").content.decode()
     assert f'href="{dashboard}pi_test_link0001"' in page
     assert 'name="stripe_payment_intent_id"' not in page  # shown, not editable
+
+
+@pytest.mark.parametrize(
+    "path", ["donation", "recurringdonation", "donor", "failedpayment", "stripeevent", "reminder"]
+)
+def test_admin_lists_take_the_same_queries_for_3_rows_as_for_30(staff: Client, path: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from donations.models import FailedPayment
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            recurring = RecurringDonationFactory()
+            assert isinstance(recurring, RecurringDonation)
+            DonationFactory(donor=recurring.donor, recurring=recurring)
+            FailedPayment.objects.create(
+                recurring=recurring, stripe_invoice_id=f"in_{recurring.stripe_subscription_id}"
+            )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff.get(f"/admin/donations/{path}/").status_code == 200
+        return len(captured)
+
+    add(3)
+    few = queries()
+    add(27)
+    assert queries() == few
