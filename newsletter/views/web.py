@@ -81,8 +81,10 @@ def _render_issue(
     """An issue's page with the sign-up form beside it; cacheable by the browser when `public`."""
     max_age = settings.NEWSLETTER_WEB_MAX_AGE if max_age is None else max_age
     if public and page and page.etag:
-        not_modified = get_conditional_response(request, etag=_form_etag(request, page.etag))
+        etag = _form_etag(request, page.etag)
+        not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
+            not_modified["ETag"] = etag  # a 304 repeats the validator (RFC 9110 15.4.5)
             patch_cache_control(not_modified, private=True, max_age=max_age)
             return not_modified
     context = {"page": page, "form": SignupForm(initial={"source": request.path})}

@@ -239,6 +239,8 @@ def test_etag_and_cache_control_with_304_on_if_none_match(client: Client) -> Non
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert again.content == b""
+    assert again["ETag"] == etag
+    assert "max-age=300" in again["Cache-Control"]
     assert client.get(url, HTTP_IF_NONE_MATCH='W/"something-else"').status_code == 200
 
 
