@@ -67,5 +67,7 @@ def donor_erase(*, donor: Donor) -> Donor:
         donor.name = ""
         donor.stripe_customer_id = None  # a later payment makes a new donor, not this one
         donor.save(update_fields=["email", "name", "stripe_customer_id", "updated_at"])
+        # A manage link already emailed opens the portal of a gift's customer: no more.
+        donor.recurring.update(stripe_customer_id="")
     logger.info("donor erased", extra={"donor": donor.pk})
     return donor

@@ -238,3 +238,25 @@ def test_admin_lists_take_the_same_queries_for_3_rows_as_for_30(staff: Client, p
     few = queries()
     add(27)
     assert queries() == few
+
+
+def test_a_manage_link_sent_before_erasure_opens_no_portal_after_it(
+    staff: Client, stripe_standin: StripeStandin
+) -> None:
+    from donations.services.manage import manage_token_make
+
+    recurring = RecurringDonationFactory(
+        donor=DonorFactory(email="gone@example.org"),
+        stripe_customer_id="cus_test_gone",
+        status=RecurringDonation.Status.CANCELLED,
+    )
+    assert isinstance(recurring, RecurringDonation)
+    link = f"/support/manage/{manage_token_make(donor=recurring.donor, past_due=True)}/"
+    staff.post(
+        "/admin/donations/donor/", {"action": "erase", "_selected_action": [recurring.donor_id]}
+    )
+
+    response = Client().post(link)
+
+    assert response.status_code == 400
+    assert stripe_standin.requests("/v1/billing_portal") == []
