@@ -48,6 +48,10 @@ CHANGING_PAGE_MAX_AGE = 60
 FEED_SIZE = 50
 
 
+def _changing_page_max_age() -> int:
+    return min(CHANGING_PAGE_MAX_AGE, settings.NEWSLETTER_WEB_MAX_AGE)
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url or "")
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
@@ -107,7 +111,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         preview_page(),
         template="newsletter/preview.html",
         public=True,
-        max_age=min(CHANGING_PAGE_MAX_AGE, settings.NEWSLETTER_WEB_MAX_AGE),
+        max_age=_changing_page_max_age(),
     )
 
 
@@ -152,8 +156,7 @@ def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
 def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(sent_issues(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     response = render(request, "newsletter/archive.html", {"issues": page})
-    max_age = min(CHANGING_PAGE_MAX_AGE, settings.NEWSLETTER_WEB_MAX_AGE)
-    patch_cache_control(response, public=True, max_age=max_age)
+    patch_cache_control(response, public=True, max_age=_changing_page_max_age())
     return response
 
 
@@ -162,6 +165,11 @@ class ArchiveFeed(Feed):
 
     feed_type = Atom1Feed
     description_template = None
+
+    def __call__(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        patch_cache_control(response, public=True, max_age=_changing_page_max_age())
+        return response
 
     def title(self) -> str:
         return f"{settings.SITE_NAME}: the weekly newsletter"

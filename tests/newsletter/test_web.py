@@ -270,9 +270,11 @@ def test_pages_set_no_cookie_but_csrf_and_load_nothing_from_other_hosts() -> Non
 
 def test_pages_that_change_on_a_send_are_cached_only_briefly(client: Client) -> None:
     sent_issue("Brief")
-    for url in ("/newsletter/preview/", "/newsletter/archive/"):
+    for url in ("/newsletter/preview/", "/newsletter/archive/", "/newsletter/archive/feed/"):
         cache_control = client.get(url)["Cache-Control"]
         assert "max-age=60" in cache_control
+    for url in ("/newsletter/archive/", "/newsletter/archive/feed/"):  # no form: anyone may keep
+        assert "public" in client.get(url)["Cache-Control"]
 
 
 @pytest.mark.parametrize("path", ["/newsletter/preview/", "/newsletter/issues/{slug}/"])
