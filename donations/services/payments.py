@@ -200,5 +200,6 @@ def payment_record_from_session(
         donor=donor,
         recurring=recurring,
         is_first_payment=recurring is not None,
+        paid_at=from_timestamp(event_created) if status == Donation.Status.PAID else None,
         source_page=metadata.get("source_page", ""),
     )

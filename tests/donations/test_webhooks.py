@@ -366,3 +366,17 @@ def test_an_incomplete_subscription_event_of_the_same_second_never_undoes_the_pa
         assert deliver(event) == 200
 
     assert RecurringDonation.objects.get().status == RecurringDonation.Status.ACTIVE
+
+
+def test_a_payment_delivered_late_is_dated_when_stripe_took_it_on_the_receipt_too(
+    deliver: Any,
+) -> None:
+    from datetime import UTC, datetime
+
+    taken = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)  # Stripe retried it for days
+    deliver(stripe_event("checkout_session_completed_once", created=int(taken.timestamp())))
+
+    assert Donation.objects.get().paid_at == taken
+    [receipt] = mail.outbox
+    assert "25.00 USD" in receipt.body and "Once" in receipt.body
+    assert "31 October 2026" in receipt.body
