@@ -42,7 +42,7 @@ from newsletter.selectors import (
 from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
 
 ARCHIVE_PAGE_SIZE = 20
-# Pages that change when an issue is sent (preview, archive) are kept briefly by browsers;
+# Pages that change when an issue is sent (preview, archive, feed) are kept only briefly;
 # a sent issue's own page never changes and keeps NEWSLETTER_WEB_MAX_AGE.
 CHANGING_PAGE_MAX_AGE = 60
 FEED_SIZE = 50
