@@ -95,7 +95,7 @@ def recurring_status_apply(*, recurring: RecurringDonation, status: str, at: int
     recurring.status = status
     recurring.status_changed_by_event_at = at
     fields = ["status", "status_changed_by_event_at", "updated_at"]
-    now = datetime.now(tz=UTC)
+    now = datetime.fromtimestamp(at, tz=UTC) if at else datetime.now(tz=UTC)  # the event's time
     if status == RecurringDonation.Status.ACTIVE and recurring.started_at is None:
         recurring.started_at = now
         fields.append("started_at")

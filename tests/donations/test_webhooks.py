@@ -380,3 +380,17 @@ def test_a_payment_delivered_late_is_dated_when_stripe_took_it_on_the_receipt_to
     [receipt] = mail.outbox
     assert "25.00 USD" in receipt.body and "Once" in receipt.body
     assert "31 October 2026" in receipt.body
+
+
+def test_a_cancellation_delivered_late_counts_in_the_week_stripe_cancelled_it(
+    deliver: Any,
+) -> None:
+    from datetime import UTC, datetime
+
+    for event in _monthly_events().values():
+        deliver(event)
+    cancelled = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    deliver(stripe_event("customer_subscription_deleted", created=int(cancelled.timestamp())))
+
+    recurring = RecurringDonation.objects.get()
+    assert (recurring.status, recurring.cancelled_at) == ("cancelled", cancelled)
