@@ -3,6 +3,7 @@ only from an event at least as new as the one that last set it; cancelled is fin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,20 +49,18 @@ def recurring_lock(
 ) -> RecurringDonation:
     """The recurring gift for this subscription, locked for this transaction (created when
     first seen). Locking it serialises every event about the same gift."""
-    try:
-        with transaction.atomic():
-            recurring, _ = RecurringDonation.objects.get_or_create(
-                stripe_subscription_id=subscription_id,
-                defaults={
-                    "frequency": frequency,
-                    "amount": amount,
-                    "currency": currency,
-                    "donor": donor,
-                    "stripe_customer_id": customer_id,
-                },
-            )
-    except IntegrityError:
-        pass  # created concurrently: lock the other's row below
+    # Created concurrently by another event: IntegrityError, and we lock that row below.
+    with contextlib.suppress(IntegrityError), transaction.atomic():
+        RecurringDonation.objects.get_or_create(
+            stripe_subscription_id=subscription_id,
+            defaults={
+                "frequency": frequency,
+                "amount": amount,
+                "currency": currency,
+                "donor": donor,
+                "stripe_customer_id": customer_id,
+            },
+        )
     recurring = RecurringDonation.objects.select_for_update().get(
         stripe_subscription_id=subscription_id
     )
