@@ -189,9 +189,21 @@ def billing_portal_session_create(*, customer_id: str, return_url: str) -> Porta
     return PortalSession(url=session["url"])
 
 
+ENDED_SUBSCRIPTION_STATUSES = ("canceled", "incomplete_expired")
+
+
 def subscription_cancel(subscription_id: str) -> str:
-    """Cancel at once; returns Stripe's new status. An already cancelled one is not an error."""
-    subscription = _call(lambda: _client().v1.subscriptions.cancel(subscription_id))
+    """Cancel at once; returns Stripe's new status. One that already ended on Stripe's side
+    (its `customer.subscription.deleted` not processed here yet) is not an error: Stripe
+    answers `resource_missing` to cancelling it, so we look it up before refusing."""
+    try:
+        subscription = _call(lambda: _client().v1.subscriptions.cancel(subscription_id))
+    except StripeRefused as error:
+        if error.code != "resource_missing":
+            raise
+        subscription = _call(lambda: _client().v1.subscriptions.retrieve(subscription_id))
+        if subscription["status"] not in ENDED_SUBSCRIPTION_STATUSES:
+            raise
     return str(subscription["status"])
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
@@ -138,6 +139,28 @@ def test_cancel_action_cancels_the_subscription_in_stripe(
     recurring.refresh_from_db()
     assert recurring.status == RecurringDonation.Status.CANCELLED
     assert stripe_standin.get(recurring.stripe_subscription_id)["status"] == "canceled"
+
+
+def test_cancel_action_accepts_a_gift_stripe_already_cancelled_before_its_event_arrived(
+    staff: Client, stripe_standin: StripeStandin
+) -> None:
+    session_id = checkout(Client())
+    stripe_standin.pay(session_id, email="reader@example.org")
+    deliver_all(Client(), stripe_standin)
+    recurring = RecurringDonation.objects.get()
+    stripe_client.subscription_cancel(recurring.stripe_subscription_id)  # e.g. in the dashboard
+    assert recurring.status == RecurringDonation.Status.ACTIVE  # its event not delivered yet
+
+    response = staff.post(
+        "/admin/donations/recurringdonation/",
+        {"action": "cancel", "_selected_action": [recurring.pk]},
+        follow=True,
+    )
+    assert "Cancelled 1 recurring gift" in response.content.decode()
+    recurring.refresh_from_db()
+    assert recurring.status == RecurringDonation.Status.CANCELLED
+    with pytest.raises(stripe_client.StripeRefused):
+        stripe_client.subscription_cancel("sub_does_not_exist")
 
 
 def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
