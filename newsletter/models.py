@@ -71,8 +71,8 @@ class Issue(TimeStampedModel):
         blank=True,
         help_text="The web version's address (the send date); set when sending starts.",
     )
-    progress_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a batch of this issue last finished (the sweeper)."
+    lanes_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When lanes were last queued by a start or the sweeper."
     )
 
     class Meta:
@@ -108,24 +108,27 @@ class IssueItem(TimeStampedModel):
 
 
 class Delivery(TimeStampedModel):
-    """One message of one issue to one subscriber: queued -> sent | failed."""
+    """One message of one issue to one subscriber: queued -> sent | failed.
+
+    No index holds `status` (or any column a mark changes), so marking a row sent is a HOT
+    update: no index is touched. Batches find their rows by id range (`DeliveryBatch`).
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
+    # The unique (issue, subscriber) constraint's index serves lookups by issue.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True, help_text="SMTP reply; never an address.")
-    # A worker's claim on a queued row: until `leased_until` no other worker takes it; after
-    # it (the worker died) the row is claimable again. `claim` names the batch that holds it.
-    leased_until = models.DateTimeField(null=True, blank=True)
-    claim = models.UUIDField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -134,18 +137,43 @@ class Delivery(TimeStampedModel):
                 fields=["issue", "subscriber"], name="one_delivery_per_subscriber"
             )
         ]
-        indexes = [
-            models.Index(fields=["issue", "status"], name="delivery_issue_status_idx"),
-            # Batches claim queued rows in id order: this index lets that stop early.
-            models.Index(
-                fields=["issue", "id"],
-                condition=models.Q(status="queued"),
-                name="delivery_queued_idx",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} ({self.status})"
+
+
+class DeliveryBatch(TimeStampedModel):
+    """A contiguous id range of one issue's deliveries, the unit a lane claims and leases.
+
+    open -> done once no row in its range is queued. A lane holds it under a short lease
+    (`leased_until`, renewed by a heartbeat while it sends); when the lease runs out (the
+    worker died) any lane may claim it again. A batch with rows waiting for a retry stays open
+    and becomes claimable at `due_at`. `sent` and `failed` are counted when a lane lets go of
+    it, so progress is read from these few rows instead of the ledger.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="batches")
+    first_delivery_id = models.BigIntegerField()
+    last_delivery_id = models.BigIntegerField()
+    size = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField()
+    passes = models.PositiveIntegerField(default=0, help_text="How often it was claimed.")
+    leased_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "delivery batches"
+        indexes = [models.Index(fields=["issue", "status"], name="delivery_batch_open_idx")]
+
+    def __str__(self) -> str:
+        return f"Batch #{self.pk} of issue {self.issue_id} ({self.status})"
 
 
 class NoIssueNotice(TimeStampedModel):

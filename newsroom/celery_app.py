@@ -49,7 +49,7 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
         },
         "newsletter-sweep-deliveries": {
             "task": "newsletter.tasks.sweep_deliveries",
-            "schedule": 60.0,
+            "schedule": settings.NEWSLETTER_SWEEP_SECONDS,
         },
         "donations-send-due-reminders": {
             "task": "donations.tasks.send_due_reminders",

@@ -162,18 +162,42 @@ NEWSLETTER_CONFIRMATION_RESEND_SECONDS = env.int(
 )
 NEWSLETTER_SIGNUP_RATE = env.str("NEWSLETTER_SIGNUP_RATE", default="10/h")
 NEWSLETTER_WEB_MAX_AGE = env.int("NEWSLETTER_WEB_MAX_AGE", default=300)
-# The send: candidate stories' feed, messages per second across all workers (0 = no limit),
-# deliveries per batch, batch tasks running side by side per issue, how long a worker's claim
-# on a batch lasts (a killed worker's rows are sent by another after it), how long a sending
-# issue may show no progress before the sweeper re-queues it, and attempts before a delivery
-# that keeps getting temporary errors is marked failed.
+# The send (see README, "The Friday send"). Candidate stories' feed; messages per second across
+# all workers (0 = no limit); deliveries per batch (the unit a lane claims); lane tasks per issue
+# at once and how long one runs before handing over to a fresh task.
 NEWSLETTER_FEED_URL = env.str("NEWSLETTER_FEED_URL", default="")
 NEWSLETTER_SEND_RATE = env.float("NEWSLETTER_SEND_RATE", default=0.0)
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
 NEWSLETTER_SEND_LANES = env.int("NEWSLETTER_SEND_LANES", default=4)
-NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=600)
-NEWSLETTER_SWEEP_STALE_SECONDS = env.int("NEWSLETTER_SWEEP_STALE_SECONDS", default=120)
+NEWSLETTER_LANE_SECONDS = env.int("NEWSLETTER_LANE_SECONDS", default=60)
+# Recovery: a lane's lease on a batch, renewed every heartbeat while it sends; a dead lane's
+# batch is claimed again once the lease runs out. The sweeper's period, and how long lanes it
+# (or a start) queued are given to begin before it queues more.
+NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=30)
+NEWSLETTER_HEARTBEAT_SECONDS = env.int("NEWSLETTER_HEARTBEAT_SECONDS", default=5)
+NEWSLETTER_SWEEP_SECONDS = env.float("NEWSLETTER_SWEEP_SECONDS", default=15.0)
+NEWSLETTER_SWEEP_STALE_SECONDS = env.int("NEWSLETTER_SWEEP_STALE_SECONDS", default=30)
+# Temporary errors: the first retry after this many seconds, doubling (at most an hour), and
+# attempts before a delivery is marked failed.
+NEWSLETTER_RETRY_SECONDS = env.int("NEWSLETTER_RETRY_SECONDS", default=60)
 NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=8)
+# Throughput and the duplicate window: SMTP connections per lane; messages a lane may have
+# handed to the server without their "sent" mark committed (what a killed worker can send
+# twice); whether those marks wait for the disk (off: a PostgreSQL crash may resend the last
+# ~0.6 s of marked messages, never lose one).
+NEWSLETTER_SMTP_CONNECTIONS = env.int("NEWSLETTER_SMTP_CONNECTIONS", default=4)
+NEWSLETTER_IN_FLIGHT_MAX = env.int("NEWSLETTER_IN_FLIGHT_MAX", default=32)
+NEWSLETTER_MARK_SYNCHRONOUS_COMMIT = env.bool("NEWSLETTER_MARK_SYNCHRONOUS_COMMIT", default=False)
+# Providers (anymail): recipients per batch call (each provider's maximum caps it), and calls
+# at once per lane (for a provider without a batch call, one message per call).
+NEWSLETTER_PROVIDER_BATCH_SIZES: dict[str, int] = {
+    "mailgun": 1000,
+    "sendgrid": 1000,
+    "postmark": 500,
+    "amazon_ses": 50,
+    **env.dict("NEWSLETTER_PROVIDER_BATCH_SIZES", cast={"value": int}, default={}),
+}
+NEWSLETTER_PROVIDER_CONCURRENCY = env.int("NEWSLETTER_PROVIDER_CONCURRENCY", default=4)
 # The mailto: half of List-Unsubscribe; empty means the address of DEFAULT_FROM_EMAIL.
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")
 

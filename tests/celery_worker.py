@@ -31,9 +31,12 @@ def test_database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, *, concurrency: int = 1, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *, concurrency: int = 1, env: dict[str, str] | None = None, beat: bool = False
+    ) -> None:
         self.concurrency = concurrency
         self.extra_env = env or {}
+        self.beat = beat  # run the beat schedule in this worker too (`--beat`)
         self.log_path = ROOT / "var" / "test" / f"worker-{os.getpid()}-{id(self)}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -52,6 +55,9 @@ class WorkerProcess:
             "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
             "--concurrency", str(self.concurrency), "--hostname", f"test-{id(self)}@%h",
         ]  # fmt: skip
+        if self.beat:
+            schedule = self.log_path.with_suffix(".beat-schedule")
+            command += ["--beat", "--schedule", str(schedule)]
         self._log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT

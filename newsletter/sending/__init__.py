@@ -1,9 +1,11 @@
-"""The batch sender: claim deliveries, send them over one connection, mark each one.
+"""The send's engine: lanes claim batches of the delivery ledger, send them over several
+connections (SMTP) or in provider batch calls (anymail), and mark each row.
 
-`send_batch(issue_id=...)` is what a batch task runs. See `batch.py` for the exactly-once
-argument and its one allowed window.
+`run_lane(issue_id=...)` is what a lane task runs; `lane.py` holds the exactly-once argument
+and its window. `claims` is the ledger's SQL, `smtp` and `providers` the two ways out.
 """
 
-from newsletter.sending.batch import BatchResult, TransientSendError, send_batch
+from newsletter.sending.lane import LaneResult, run_lane
+from newsletter.sending.outcomes import TransientSendError
 
-__all__ = ["BatchResult", "TransientSendError", "send_batch"]
+__all__ = ["LaneResult", "TransientSendError", "run_lane"]

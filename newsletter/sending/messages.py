@@ -13,11 +13,10 @@ from urllib.parse import quote, urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import sanitize_address
 from django.utils.crypto import salted_hmac
 
 from newsletter.models import Issue
-from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
+from newsletter.rendering import RenderedIssue
 from newsletter.tokens import unsubscribe_url
 
 MESSAGE_ID_SALT = "newsletter.message-id"
@@ -36,6 +35,11 @@ def list_id() -> str:
 def unsubscribe_mailto() -> str:
     configured: str = settings.NEWSLETTER_UNSUBSCRIBE_MAILTO
     return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def mailto_subject(link: str) -> str:
+    """The mailto: half's subject, `unsubscribe <token>`, URL-quoted."""
+    return quote("unsubscribe " + link.rstrip("/").rsplit("/", 1)[-1])
 
 
 def message_id(*, issue_id: int, subscriber_id: int, domain: str) -> str:
@@ -63,23 +67,35 @@ class MessageFactory:
         return self.compose(
             email=email,
             link=link,
-            mailto_subject=quote("unsubscribe " + link.rstrip("/").rsplit("/", 1)[-1]),
-            message_id=message_id(
-                issue_id=self.issue_id, subscriber_id=subscriber_id, domain=self.domain
-            ),
+            mailto_subject=mailto_subject(link),
+            message_id=self.message_id(subscriber_id),
             show_ask=show_ask,
         )
+
+    def message_id(self, subscriber_id: int) -> str:
+        return message_id(issue_id=self.issue_id, subscriber_id=subscriber_id, domain=self.domain)
+
+    def list_headers(self) -> dict[str, str]:
+        """The headers every recipient's message has in common."""
+        return {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "List-Id": self.list_id}
+
+    def personal_headers(
+        self, *, link: str, mailto_subject: str, message_id: str
+    ) -> dict[str, str]:
+        """The headers that are one recipient's own: their unsubscribe links, the Message-ID."""
+        return {
+            "List-Unsubscribe": f"<{link}>, <mailto:{self.mailto}?subject={mailto_subject}>",
+            "Message-ID": message_id,
+        }
 
     def compose(
         self, *, email: str, link: str, mailto_subject: str, message_id: str, show_ask: bool
     ) -> EmailMultiAlternatives:
         html, text = self.rendered.personalise(unsubscribe_url=link, show_ask=show_ask)
-        headers = {
-            "List-Unsubscribe": f"<{link}>, <mailto:{self.mailto}?subject={mailto_subject}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": self.list_id,
-            "Message-ID": message_id,
-        }
+        headers = self.personal_headers(
+            link=link, mailto_subject=mailto_subject, message_id=message_id
+        )
+        headers.update(self.list_headers())
         message = EmailMultiAlternatives(
             subject=self.rendered.subject,
             body=text,
@@ -104,59 +120,3 @@ class MessageFactory:
         )
         message.attach_alternative(html, "text/html")
         return message
-
-
-# --- SMTP fast path -------------------------------------------------------------------------
-_TO = "nr-recipient@placeholder.invalid"
-_LINK = UNSUBSCRIBE_PLACEHOLDER
-_MAILTO_SUBJECT = "nr-mailto-subject-placeholder"
-_MESSAGE_ID = "<nr-message-id@placeholder.invalid>"
-
-
-class PrebuiltMessages:
-    """For Django's SMTP backend: the MIME message built once per batch (per ask variant) with
-    placeholders, then one recipient's bytes by four `bytes.replace` calls — no MIME tree, no
-    header encoding per message. ESP backends (anymail) take `MessageFactory.build` instead.
-
-    Only used when the placeholders survive encoding intact (8bit bodies, ASCII addresses);
-    otherwise `bytes_for` returns None and the caller builds the message the slow way.
-    """
-
-    def __init__(self, factory: MessageFactory) -> None:
-        self.factory = factory
-        self.envelope_from = sanitize_address(factory.from_email, "utf-8")
-        self.templates = {ask: self._template(ask) for ask in (True, False)}
-
-    def _template(self, show_ask: bool) -> bytes | None:
-        message = self.factory.compose(
-            email=_TO, link=_LINK, mailto_subject=_MAILTO_SUBJECT, message_id=_MESSAGE_ID,
-            show_ask=show_ask,
-        )  # fmt: skip
-        data = message.message().as_bytes(linesep="\r\n")
-        html, text = self.factory.rendered.personalise(unsubscribe_url=_LINK, show_ask=show_ask)
-        expected = {
-            _TO: 1, _MESSAGE_ID: 1, _MAILTO_SUBJECT: 1,
-            _LINK: 1 + html.count(_LINK) + text.count(_LINK),
-        }  # fmt: skip
-        if any(data.count(key.encode()) != n for key, n in expected.items()):
-            return None  # a body went quoted-printable or base64: placeholders were split
-        if max(len(line) for line in data.split(b"\r\n")) > 900:
-            return None  # a personal link could push a line past SMTP's 998 characters
-        return data
-
-    def bytes_for(self, *, subscriber_id: int, email: str, show_ask: bool) -> bytes | None:
-        template = self.templates[show_ask]
-        if template is None or not email.isascii() or any(c in email for c in '\r\n<>,"\\'):
-            return None
-        link = unsubscribe_url(subscriber_id)
-        token = link.rstrip("/").rsplit("/", 1)[-1]
-        factory = self.factory
-        ident = message_id(
-            issue_id=factory.issue_id, subscriber_id=subscriber_id, domain=factory.domain
-        )
-        return (
-            template.replace(_TO.encode(), email.encode())
-            .replace(_MESSAGE_ID.encode(), ident.encode())
-            .replace(_MAILTO_SUBJECT.encode(), quote("unsubscribe " + token).encode())
-            .replace(_LINK.encode(), link.encode())
-        )

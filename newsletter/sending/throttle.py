@@ -33,15 +33,20 @@ class SendThrottle:
         self.window = max(1.0, 1.0 / rate) if rate > 0 else 0.0
         self.per_window = max(1, math.floor(rate * self.window)) if rate > 0 else 0
 
-    def acquire(self) -> None:
-        """Return when this worker may send one more message."""
+    def acquire(self, count: int = 1) -> None:
+        """Return when this worker may send `count` more messages (a provider call may carry
+        more than one window holds: it takes the windows it needs, one after another)."""
         if self.rate <= 0:
             return
+        remaining = count
         while True:
             now = self.clock()
             window = math.floor(now / self.window)
             key = f"{KEY_PREFIX}:{window}"
             self.store.add(key, 0, timeout=math.ceil(self.window) + 5)
-            if self.store.incr(key) <= self.per_window:
+            wanted = min(remaining, self.per_window)
+            total = self.store.incr(key, wanted)
+            remaining -= max(0, min(wanted, self.per_window - (total - wanted)))
+            if remaining <= 0:
                 return
             self.sleep((window + 1) * self.window - now)

@@ -1,7 +1,8 @@
 """Staff's actions on an issue: compose, schedule, send now, pause, resume, cancel, test.
 
 Every state change is a conditional UPDATE on the status it starts from, so two clicks (or a
-click racing the beat) cannot both take effect. The send itself is in `services.sends`.
+click racing the beat) cannot both take effect. The send itself is in `services.sends`; the
+staff test copy's task is defined here, beside the service that queues it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import F, Max, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from newsletter.models import Delivery, Issue, IssueItem
+from newsletter.models import Delivery, DeliveryBatch, Issue, IssueItem
+from newsletter.rendering import render_issue
+from newsletter.sending import claims
+from newsletter.sending.messages import MessageFactory
+from newsletter.sending.outcomes import MailTask
 from newsletter.services.sends import STARTABLE, enqueue_batches, issue_start_sending
 
 logger = logging.getLogger(__name__)
@@ -108,12 +117,7 @@ def issue_pause(*, issue: Issue) -> Issue:
 def issue_resume(*, issue: Issue) -> Issue:
     """paused -> sending, and queue the batches again."""
     with transaction.atomic():
-        _transition(
-            issue=issue,
-            from_statuses=[Issue.Status.PAUSED],
-            to=Issue.Status.SENDING,
-            progress_at=timezone.now(),
-        )
+        _transition(issue=issue, from_statuses=[Issue.Status.PAUSED], to=Issue.Status.SENDING)
         enqueue_batches(issue_id=issue.pk)
     return issue
 
@@ -129,6 +133,7 @@ def issue_cancel(*, issue: Issue) -> Issue:
         dropped, _ = Delivery.objects.filter(
             issue_id=issue.pk, status=Delivery.Status.QUEUED
         ).delete()
+        claims.close_all_open(issue_id=issue.pk, now=timezone.now())
     logger.info("newsletter send cancelled", extra={"issue_id": issue.pk, "dropped": dropped})
     return issue
 
@@ -137,9 +142,26 @@ def issue_send_test(*, issue: Issue, user_id: int, email: str) -> None:
     """Queue a test copy to the staff member; it never touches the delivery ledger."""
     if not email:
         raise IssueStateError("Your staff account has no email address to send a test to.")
-    from newsletter.tasks.sending import send_issue_test
-
     transaction.on_commit(lambda: send_issue_test.delay(issue.pk, user_id))
+
+
+@shared_task(
+    name="newsletter.tasks.send_issue_test", soft_time_limit=50, time_limit=60, base=MailTask
+)
+def send_issue_test(issue_id: int, user_id: int) -> bool:
+    """A test copy to a staff member; marked as a test, never in the delivery ledger."""
+    issue = Issue.objects.filter(pk=issue_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_staff=True).first()
+    if issue is None or user is None or not user.email:
+        return False
+    connection = get_connection()
+    # Rendered afresh: a draft changes between test copies (items picked from the feed do not
+    # touch the issue row), so the send's per-process rendering cache would show an old one.
+    factory = MessageFactory(issue=issue, rendered=render_issue(issue), connection=connection)
+    signup = settings.SITE_URL + reverse("newsletter:signup")
+    factory.build_test(email=user.email, unsubscribe_link=signup).send()
+    logger.info("newsletter test copy sent", extra={"issue_id": issue_id, "user_id": user_id})
+    return True
 
 
 @dataclass(frozen=True)
@@ -195,15 +217,18 @@ class Progress:
 
 
 def issue_progress(*, issue: Issue, now: datetime | None = None) -> Progress:
-    """Counts by delivery status (one grouped query), the average rate and the time left."""
-    counts = dict(
-        Delivery.objects.filter(issue_id=issue.pk)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+    """Counts from the issue's batches (one query over a row per NEWSLETTER_BATCH_SIZE
+    deliveries, not the ledger; a batch being sent is counted at each heartbeat), the average
+    rate and the time left."""
+    counts = DeliveryBatch.objects.filter(issue_id=issue.pk).aggregate(
+        sent_rows=Sum("sent"),
+        failed_rows=Sum("failed"),
+        queued_rows=Sum(
+            F("size") - F("sent") - F("failed"), filter=Q(status=DeliveryBatch.Status.OPEN)
+        ),
     )
-    queued = counts.get(Delivery.Status.QUEUED, 0)
-    sent = counts.get(Delivery.Status.SENT, 0)
+    queued = max(counts["queued_rows"] or 0, 0)
+    sent = counts["sent_rows"] or 0
     end = issue.sent_at or now or timezone.now()
     elapsed = (end - issue.send_started_at).total_seconds() if issue.send_started_at else 0
     rate = sent / elapsed if elapsed > 0 else 0.0
@@ -212,7 +237,7 @@ def issue_progress(*, issue: Issue, now: datetime | None = None) -> Progress:
         status=issue.status,
         queued=queued,
         sent=sent,
-        failed=counts.get(Delivery.Status.FAILED, 0),
+        failed=counts["failed_rows"] or 0,
         rate=rate,
         eta_seconds=eta,
     )

@@ -1,36 +1,66 @@
-"""The send's state machine at issue level: start (claim), finish, the weekly beat, the sweep.
+"""The send at issue level: start (claim), the lanes, finish. The sweeper is in `sweep`.
 
 An issue is *claimed* for sending by one conditional UPDATE (scheduled -> sending): two beats,
 two clicks or a beat and a click race on it and exactly one wins; the loser changes nothing.
-The winner, in the same transaction, gives the issue its web address and creates one Delivery
-row per active subscriber in one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`. Batch tasks
-are queued on commit; if that enqueue is lost (crash, Redis restart) the sweeper re-queues.
+The winner, in the same transaction, gives the issue its web address and creates the ledger:
+one Delivery row per active subscriber and the batches over them, in two set-based
+statements. Lane tasks (`send_issue_batch`) are queued on commit; each claims batches until
+none is left and hands over to a fresh task every NEWSLETTER_LANE_SECONDS. If an enqueue is
+lost (a crash, a Redis restart) the sweeper queues lanes again.
+
+The tasks are defined here, beside the services they run (pretix's way); `newsletter.tasks`
+only imports them so Celery registers them. Nothing here imports anything task-side.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
+from celery import Task, shared_task
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from newsletter.models import Delivery, Issue, NoIssueNotice, Subscriber
+from newsletter.models import DeliveryBatch, Issue
+from newsletter.sending import claims, run_lane
+from newsletter.sending.outcomes import MailTask
 
 logger = logging.getLogger(__name__)
 
 # Issue statuses from which "send now" may start a send.
 STARTABLE = (Issue.Status.DRAFT, Issue.Status.SCHEDULED)
+# A lane hands over after NEWSLETTER_LANE_SECONDS and one more batch; these limits only end a
+# lane that hangs (its batch is then claimed again once its lease runs out).
+_LANE_SOFT_LIMIT = settings.NEWSLETTER_LANE_SECONDS + 120
+_LANE_HARD_LIMIT = _LANE_SOFT_LIMIT + 30
+
+
+@shared_task(
+    name="newsletter.tasks.send_issue_batch",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=_LANE_SOFT_LIMIT,
+    time_limit=_LANE_HARD_LIMIT,
+    base=MailTask,
+)
+def send_issue_batch(self: Task, issue_id: int) -> dict[str, int]:
+    """One lane: send batches of the issue, then hand over to a fresh lane or finish it."""
+    result = run_lane(issue_id=issue_id)
+    if result.more:
+        send_issue_batch.delay(issue_id)
+    elif not result.stopped:
+        # Batches still open are leased by another lane or wait for a retry: that lane, or
+        # the sweeper once they are due, sends them. Otherwise the issue is done.
+        issue_finish_if_done(issue_id=issue_id)
+    return {"batches": result.batches, "sent": result.sent, "failed": result.failed}
 
 
 def enqueue_batches(*, issue_id: int, lanes: int | None = None) -> None:
-    """Queue `lanes` batch tasks for the issue once the current transaction commits."""
-    from newsletter.tasks.sending import send_issue_batch
-
+    """Queue `lanes` lane tasks for the issue once the current transaction commits."""
     count = lanes if lanes is not None else settings.NEWSLETTER_SEND_LANES
+    Issue.objects.filter(pk=issue_id).update(lanes_queued_at=timezone.now())
 
     def enqueue() -> None:
         for _ in range(max(count, 1)):
@@ -54,19 +84,8 @@ def _web_slug_for(issue: Issue, *, now: datetime) -> str:
 
 
 def deliveries_create(*, issue_id: int, now: datetime) -> int:
-    """One queued Delivery per active subscriber, in one set-based statement. Idempotent."""
-    delivery = Delivery._meta.db_table
-    subscriber = Subscriber._meta.db_table
-    sql = (
-        f"INSERT INTO {delivery} "  # noqa: S608 - table names from models, values as parameters
-        "(created_at, updated_at, issue_id, subscriber_id, status, attempts, error) "
-        f"SELECT %s, %s, %s, s.id, %s, 0, '' FROM {subscriber} s WHERE s.status = %s "
-        "ORDER BY s.id "
-        "ON CONFLICT (issue_id, subscriber_id) DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, issue_id, Delivery.Status.QUEUED, Subscriber.Status.ACTIVE])
-        return int(cursor.rowcount)
+    """One queued Delivery per active subscriber and the batches over them (see `claims`)."""
+    return claims.create(issue_id=issue_id, now=now, batch_size=settings.NEWSLETTER_BATCH_SIZE)
 
 
 def issue_start_sending(
@@ -76,7 +95,7 @@ def issue_start_sending(
     now = timezone.now()
     with transaction.atomic():
         claimed = Issue.objects.filter(pk=issue_id, status__in=from_statuses).update(
-            status=Issue.Status.SENDING, send_started_at=now, progress_at=now, updated_at=now
+            status=Issue.Status.SENDING, send_started_at=now, updated_at=now
         )
         if not claimed:
             return False
@@ -94,13 +113,13 @@ def issue_start_sending(
 
 
 def issue_finish_if_done(*, issue_id: int) -> bool:
-    """sending -> sent once no delivery is queued. Safe to call any number of times."""
+    """sending -> sent once no batch is open. Safe to call any number of times."""
     now = timezone.now()
     with transaction.atomic():
         issue = Issue.objects.select_for_update().filter(pk=issue_id).first()
         if issue is None or issue.status != Issue.Status.SENDING:
             return False
-        if issue.deliveries.filter(status=Delivery.Status.QUEUED).exists():
+        if issue.batches.filter(status=DeliveryBatch.Status.OPEN).exists():
             return False
         issue.status = Issue.Status.SENT
         issue.sent_at = now
@@ -118,85 +137,3 @@ def issue_start_due(*, now: datetime | None = None) -> list[int]:
         for issue_id in due.order_by("scheduled_for").values_list("pk", flat=True)
         if issue_start_sending(issue_id=issue_id)
     ]
-
-
-def staff_notification_recipients() -> list[str]:
-    if settings.STAFF_NOTIFICATION_EMAILS:
-        return list(settings.STAFF_NOTIFICATION_EMAILS)
-    users = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
-    return sorted(set(users.values_list("email", flat=True)))
-
-
-def _notify_no_issue_ready(*, send_day: date) -> bool:
-    """Email staff that nothing is ready, once per send day (a row with a unique day)."""
-    recipients = staff_notification_recipients()
-    try:
-        with transaction.atomic():
-            NoIssueNotice.objects.create(send_day=send_day)
-            # Sent inside the transaction: if the mail fails, the row rolls back and the task's
-            # retry tries again; if the row exists, a second beat sends nothing.
-            send_mail(
-                subject=f"No newsletter issue is ready for {send_day:%A %d %B}",
-                message=(
-                    f"The weekly send of {settings.SITE_NAME} ran at "
-                    f"{settings.NEWSLETTER_SEND_TIME} and found no scheduled issue, so nothing "
-                    "was sent to subscribers.\n\n"
-                    "Compose an issue and schedule it, or use 'Send now', in the admin:\n"
-                    f"{settings.SITE_URL}/admin/newsletter/issue/\n"
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
-    except IntegrityError:
-        return False
-    logger.warning(
-        "no newsletter issue ready", extra={"send_day": send_day.isoformat(), "notified": True}
-    )
-    return True
-
-
-def weekly_send(*, now: datetime | None = None) -> str:
-    """The Friday beat: start the due issue, or tell staff (once) that none is ready."""
-    now = now or timezone.now()
-    if issue_start_due(now=now):
-        return "started"
-    in_flight = Issue.objects.filter(status__in=[Issue.Status.SENDING, Issue.Status.PAUSED])
-    started_this_week = Issue.objects.filter(send_started_at__gte=now - timedelta(days=6))
-    coming_today = Issue.objects.filter(
-        status=Issue.Status.SCHEDULED, scheduled_for__lte=now + timedelta(days=1)
-    )
-    if in_flight.exists() or started_this_week.exists() or coming_today.exists():
-        return "already-sending"
-    if _notify_no_issue_ready(send_day=timezone.localtime(now).date()):
-        return "notified"
-    return "already-notified"
-
-
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Every minute: start due issues, finish drained ones, re-queue stalled ones.
-
-    A sending issue is stalled when no batch has finished for NEWSLETTER_SWEEP_STALE_SECONDS
-    and no batch holds a live lease: its tasks were lost with a killed worker or a restarted
-    Redis, or never enqueued. (A slow batch, e.g. under NEWSLETTER_SEND_RATE, holds its lease
-    and is left alone, so batch tasks do not pile up.)
-    """
-    now = now or timezone.now()
-    started = len(issue_start_due(now=now))
-    finished = requeued = 0
-    stale_before = now - timedelta(seconds=settings.NEWSLETTER_SWEEP_STALE_SECONDS)
-    for issue in Issue.objects.filter(status=Issue.Status.SENDING).only("pk", "progress_at"):
-        if issue_finish_if_done(issue_id=issue.pk):
-            finished += 1
-            continue
-        if issue.progress_at and issue.progress_at > stale_before:
-            continue
-        if Delivery.objects.filter(
-            issue_id=issue.pk, status=Delivery.Status.QUEUED, leased_until__gt=now
-        ).exists():
-            continue
-        with transaction.atomic():
-            Issue.objects.filter(pk=issue.pk).update(progress_at=now)
-            enqueue_batches(issue_id=issue.pk)
-        requeued += 1
-        logger.warning("newsletter send re-queued by the sweeper", extra={"issue_id": issue.pk})
-    return {"started": started, "finished": finished, "requeued": requeued}

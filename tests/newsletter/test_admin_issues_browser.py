@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from newsletter.models import Delivery, Issue
+from newsletter.sending import claims
 from newsletter.services.sends import deliveries_create
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 
@@ -46,10 +47,12 @@ def test_progress_counts_update_without_reloading_the_admin_page(
     preview = page.frame_locator("iframe.issue-preview")
     expect(preview.get_by_text("Floods hit the harbour")).to_be_visible()
 
+    # A lane claims the batch, two messages go out and are marked; its heartbeat counts them.
+    lease = claims.claim(issue_id=issue.pk, lease_seconds=30, now=timezone.now())
+    assert lease is not None
     first_two = Delivery.objects.order_by("id").values_list("id", flat=True)[:2]
-    Delivery.objects.filter(id__in=list(first_two)).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now()
-    )
+    claims.mark_sent(delivery_ids=list(first_two), issue_id=issue.pk, now=timezone.now())
+    claims.renew(lease, lease_seconds=30, now=timezone.now())
 
     expect(panel.locator('[data-field="sent"]')).to_have_text("2", timeout=10_000)
     expect(panel.locator('[data-field="queued"]')).to_have_text("1")

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
-from newsletter.models import Delivery, Issue
-from newsletter.sending import send_batch
+from newsletter.models import Delivery, DeliveryBatch, Issue
+from newsletter.sending import run_lane
 from newsletter.services.issues import (
     IssueStateError,
     issue_cancel,
@@ -77,7 +77,8 @@ def test_an_issue_without_items_cannot_be_scheduled_or_sent() -> None:
         issue_send_now(issue=issue)
 
 
-def test_delivery_rows_are_created_in_one_statement_for_active_subscribers_only() -> None:
+@override_settings(NEWSLETTER_BATCH_SIZE=10)
+def test_the_ledger_is_created_in_two_statements_for_active_subscribers_only() -> None:
     active = SubscriberFactory.create_batch(25)
     SubscriberFactory.create(status="pending")
     SubscriberFactory.create(status="unsubscribed")
@@ -87,11 +88,22 @@ def test_delivery_rows_are_created_in_one_statement_for_active_subscribers_only(
         created = deliveries_create(issue_id=issue.pk, now=timezone.now())
 
     assert created == 25
-    assert len(queries.captured_queries) == 1
-    assert queries.captured_queries[0]["sql"].startswith("INSERT INTO")
+    assert [q["sql"].split(" (")[0] for q in queries.captured_queries] == [
+        "INSERT INTO newsletter_delivery",
+        "INSERT INTO newsletter_deliverybatch",
+    ]
     assert set(Delivery.objects.values_list("subscriber_id", flat=True)) == {s.pk for s in active}
+    batches = list(DeliveryBatch.objects.filter(issue=issue).order_by("id"))
+    assert [b.size for b in batches] == [10, 10, 5]
+    ids = sorted(Delivery.objects.filter(issue=issue).values_list("id", flat=True))
+    assert [(b.first_delivery_id, b.last_delivery_id) for b in batches] == [
+        (ids[0], ids[9]),
+        (ids[10], ids[19]),
+        (ids[20], ids[24]),
+    ]
     # Running it again adds nothing: the unique (issue, subscriber) constraint holds.
     assert deliveries_create(issue_id=issue.pk, now=timezone.now()) == 0
+    assert DeliveryBatch.objects.filter(issue=issue).count() == 3
 
 
 @override_settings(TIME_ZONE="Europe/Berlin")
@@ -120,7 +132,7 @@ def test_a_paused_send_sends_nothing_until_resumed(
     issue_send_now(issue=issue)  # its batch tasks would run on commit; none has run yet
     issue_pause(issue=issue)
 
-    assert send_batch(issue_id=issue.pk).stopped
+    assert run_lane(issue_id=issue.pk).stopped
     assert smtp_server.messages == []
     assert issue_progress(issue=issue).queued == 4
     with pytest.raises(IssueStateError):
@@ -136,17 +148,18 @@ def test_a_paused_send_sends_nothing_until_resumed(
     assert (progress.queued, progress.sent, progress.failed) == (0, 4, 0)
 
 
+@override_settings(NEWSLETTER_BATCH_SIZE=2)
 def test_a_cancelled_send_drops_what_is_not_sent_and_keeps_what_is(
     smtp_server: SMTPServer,
 ) -> None:
     SubscriberFactory.create_batch(5)
     issue = ready_issue()
     issue_send_now(issue=issue)
-    assert send_batch(issue_id=issue.pk, batch_size=2).sent == 2
+    assert run_lane(issue_id=issue.pk, max_batches=1).sent == 2
 
     issue_cancel(issue=issue)
 
-    assert send_batch(issue_id=issue.pk).stopped
+    assert run_lane(issue_id=issue.pk).stopped
     assert len(smtp_server.messages) == 2
     assert (
         list(Delivery.objects.filter(issue=issue).values_list("status", flat=True))
@@ -167,35 +180,39 @@ def test_a_subscriber_who_leaves_during_the_send_is_skipped(smtp_server: SMTPSer
     leaves.status = "unsubscribed"
     leaves.save(update_fields=["status"])
 
-    result = send_batch(issue_id=issue.pk)
+    result = run_lane(issue_id=issue.pk)
 
     assert (result.sent, result.skipped) == (1, 1)
     assert smtp_server.recipients() == [stays.email]
 
 
 @pytest.mark.parametrize("stop", [issue_pause, issue_cancel])
-def test_pausing_or_cancelling_stops_a_batch_in_flight_after_the_current_message(
+@override_settings(NEWSLETTER_SMTP_CONNECTIONS=1, NEWSLETTER_IN_FLIGHT_MAX=1)
+def test_pausing_or_cancelling_stops_a_batch_in_flight_within_the_window(
     smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch, stop: Any
 ) -> None:
+    """With one connection and a window of one message, each message is marked before the
+    next goes out, so the lane stops right after the message on the wire."""
     from newsletter.sending import claims
 
     SubscriberFactory.create_batch(5)
     issue = ready_issue()
     issue_send_now(issue=issue)
     real_mark_sent = claims.mark_sent
-    marks = []
+    marks: list[list[int]] = []
 
     def mark_then_staff_click(**kwargs: Any) -> str | None:
-        marks.append(kwargs["delivery_id"])
+        marks.append(list(kwargs["delivery_ids"]))
         if len(marks) == 2:  # staff press the button while the second message is on the wire
             stop(issue=Issue.objects.get(pk=issue.pk))
         return real_mark_sent(**kwargs)
 
     monkeypatch.setattr(claims, "mark_sent", mark_then_staff_click)
-    result = send_batch(issue_id=issue.pk)
+    result = run_lane(issue_id=issue.pk)
 
+    assert [len(ids) for ids in marks] == [1, 1]
     assert (result.sent, result.stopped) == (2, True)
     assert len(smtp_server.messages) == 2
     left = Delivery.objects.filter(issue=issue, status=Delivery.Status.QUEUED)
-    assert not left.filter(claim__isnull=False).exists()  # handed back, not leased
+    assert not DeliveryBatch.objects.filter(issue=issue, claim__isnull=False).exists()  # let go
     assert left.count() == (3 if stop is issue_pause else 0)

@@ -91,15 +91,15 @@ def test_batches_never_enqueued_are_sent_by_the_sweeper(
 def test_the_sweeper_leaves_a_slow_batch_holding_a_live_lease_alone(
     django_capture_on_commit_callbacks: CaptureOnCommit,
 ) -> None:
-    from newsletter.sending.claims import claim_batch
+    from newsletter.sending import claims
 
     SubscriberFactory.create_batch(4)
     issue = ready_issue()
     with django_capture_on_commit_callbacks(execute=False):
         issue_send_now(issue=issue)
     later = timezone.now() + timedelta(minutes=3)
-    # A worker is sending (slowly, e.g. rate-limited): it holds two rows under a live lease.
-    claim_batch(issue_id=issue.pk, size=2, lease_seconds=600, now=later)
+    # A lane is sending (slowly, e.g. rate-limited): it holds the batch under a live lease.
+    assert claims.claim(issue_id=issue.pk, lease_seconds=600, now=later) is not None
 
     with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
         assert sweep_deliveries()["requeued"] == 0

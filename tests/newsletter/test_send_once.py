@@ -14,8 +14,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
 from newsletter.models import Delivery, Issue
 from newsletter.rendering import RenderedIssue
-from newsletter.sending import batch
-from newsletter.sending.claims import claim_batch
+from newsletter.sending import claims, lane
 from newsletter.services.issues import issue_send_now
 from newsletter.tasks.sending import send_issue_batch
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
@@ -39,13 +38,13 @@ def test_the_issue_is_rendered_once_for_the_whole_send_not_per_batch_or_recipien
     SubscriberFactory.create_batch(9)
     issue = composed_issue()
     renders: list[int] = []
-    real_render: Callable[[Issue], RenderedIssue] = batch.render_issue
+    real_render: Callable[[Issue], RenderedIssue] = lane.render_issue
 
     def counting_render(issue: Issue) -> RenderedIssue:
         renders.append(issue.pk)
         return real_render(issue)
 
-    monkeypatch.setattr(batch, "render_issue", counting_render)
+    monkeypatch.setattr(lane, "render_issue", counting_render)
     with django_capture_on_commit_callbacks(execute=True):
         issue_send_now(issue=issue)
 
@@ -71,14 +70,17 @@ def test_a_batch_task_delivered_again_after_the_send_sends_nothing_more(
     assert issue.status == Issue.Status.SENT
 
 
+@override_settings(NEWSLETTER_BATCH_SIZE=2)
 def test_a_duplicate_batch_task_during_the_send_skips_rows_another_batch_holds(
     smtp_server: SMTPServer, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     readers = SubscriberFactory.create_batch(5)
     issue = composed_issue()
     issue_send_now(issue=issue)  # its batch tasks are not run: the test plays the workers
-    # Another worker holds the first two rows (its batch is in flight, its lease live).
-    _, held = claim_batch(issue_id=issue.pk, size=2, lease_seconds=600, now=timezone.now())
+    # Another lane holds the first two rows (its batch is in flight, its lease live).
+    lease = claims.claim(issue_id=issue.pk, lease_seconds=600, now=timezone.now())
+    assert lease is not None
+    held = claims.due_rows(lease, now=timezone.now())
 
     with django_capture_on_commit_callbacks(execute=True):
         first: Any = send_issue_batch.apply(args=(issue.pk,))

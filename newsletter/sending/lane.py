@@ -1,0 +1,242 @@
+"""A lane: one task's run of the send. It claims batches one after another, sends each batch's
+rows over several connections, marks them in the ledger, and keeps its lease alive.
+
+Exactly once, and the window
+----------------------------
+Every delivery row is queued until a lane marks it sent, and a lane marks rows only after the
+mail server (or provider) accepted them. Sender threads hand messages over; the lane's main
+thread marks what was accepted in one UPDATE per few messages (a commit that does not wait
+for the disk, `synchronous_commit = off`, unless NEWSLETTER_MARK_SYNCHRONOUS_COMMIT). A lane
+may have at most NEWSLETTER_IN_FLIGHT_MAX messages (over SMTP) or one provider call per sender
+thread handed over and not yet marked. A worker killed at any moment therefore leaves:
+
+* rows it never sent: queued; its batch is claimed again once its lease runs out;
+* rows it sent and marked: sent, never sent again;
+* at most that window of rows accepted by the server but not marked: sent again by the next
+  claimer. These are the only duplicates: per killed worker process, at most
+  NEWSLETTER_IN_FLIGHT_MAX messages (SMTP) or NEWSLETTER_PROVIDER_CONCURRENCY provider calls
+  per lane it ran. A PostgreSQL crash (not a worker's) can also lose the marks of its last
+  ~0.6 s (three `wal_writer_delay`s) when they were committed without waiting for the disk:
+  those messages are sent again, none is lost.
+
+A lease is short (NEWSLETTER_LEASE_SECONDS) and renewed every NEWSLETTER_HEARTBEAT_SECONDS
+while the lane works. The sender threads stop handing messages over once the last successful
+renewal is a lease minus a heartbeat old, so a lane that cannot renew (the database is gone)
+stops before anyone may claim its batch: a slow lane and a new claimer never send the same row.
+
+Queries per batch: claim (select + update), rows (one select), donors (one), close (two), one
+heartbeat per NEWSLETTER_HEARTBEAT_SECONDS, plus one UPDATE per handful of messages (the marks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection as db
+from django.utils import timezone
+
+from donations.selectors import active_recurring_donor_emails
+from newsletter.models import Issue
+from newsletter.rendering import RenderedIssue, render_issue
+from newsletter.sending import claims, providers
+from newsletter.sending.marks import Marks
+from newsletter.sending.messages import MessageFactory
+from newsletter.sending.outcomes import TransientSendError
+from newsletter.sending.pool import Job, Sender, SenderPool
+from newsletter.sending.smtp import SMTPMessages, SMTPSender
+from newsletter.sending.throttle import SendThrottle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LaneResult:
+    batches: int = 0
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    bounced: int = 0
+    stopped: bool = False  # the issue is not sending (paused, cancelled, sent)
+    more: bool = False  # the lane's time was up with batches still claimable
+
+
+_rendered: OrderedDict[tuple[int, datetime], RenderedIssue] = OrderedDict()
+
+
+def rendered_issue(issue: Issue) -> RenderedIssue:
+    """Render once per send per worker process; keep the last few."""
+    key = (issue.pk, issue.updated_at)
+    if key not in _rendered:
+        _rendered[key] = render_issue(issue)
+        while len(_rendered) > 4:
+            _rendered.popitem(last=False)
+    return _rendered[key]
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How this deployment sends: sender threads, units per call, the unmarked window."""
+
+    make_sender: Callable[[], Sender]
+    threads: int
+    unit_size: int
+    window: int  # units
+
+
+def transport_for(factory: MessageFactory) -> Transport:
+    backend = get_connection()
+    if isinstance(backend, SMTPBackend):
+        messages = SMTPMessages(factory)
+        threads = settings.NEWSLETTER_SMTP_CONNECTIONS
+        window = max(settings.NEWSLETTER_IN_FLIGHT_MAX, threads)
+        return Transport(lambda: SMTPSender(messages), threads, 1, window)
+    if hasattr(backend, "esp_name") and getattr(backend, "esp_name", "") not in ("Test",):
+        provider = providers.provider_for(backend)
+        threads = settings.NEWSLETTER_PROVIDER_CONCURRENCY
+        size = providers.batch_size(provider)
+        return Transport(
+            lambda: providers.ProviderSender(factory, provider), threads, size, threads
+        )
+    # Any other Django backend (files in the demo, memory in tests): one message at a time.
+    return Transport(lambda: providers.ProviderSender(factory, None), 1, 1, 1)
+
+
+@contextlib.contextmanager
+def commits_without_waiting() -> Iterator[None]:
+    """This connection's commits do not wait for the WAL flush (PostgreSQL), for the lane."""
+    if db.vendor != "postgresql" or settings.NEWSLETTER_MARK_SYNCHRONOUS_COMMIT:
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def run_lane(*, issue_id: int, max_batches: int | None = None) -> LaneResult:
+    """Claim and send batches of the issue until none is claimable or the lane's time is up
+    (or, for tests and the bench, `max_batches` were sent)."""
+    issue = Issue.objects.filter(pk=issue_id).first()
+    if issue is None or issue.status != Issue.Status.SENDING:
+        return LaneResult(stopped=True)
+    factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=None)
+    transport = transport_for(factory)
+    result = LaneResult()
+    ends = time.monotonic() + settings.NEWSLETTER_LANE_SECONDS
+    pool = SenderPool(
+        transport.make_sender,
+        threads=transport.threads,
+        window=transport.window,
+        throttle=SendThrottle(settings.NEWSLETTER_SEND_RATE),
+    )
+    try:
+        with commits_without_waiting():
+            while not result.stopped:
+                if time.monotonic() > ends or result.batches == max_batches:
+                    result.more = True
+                    break
+                lease = claims.claim(
+                    issue_id=issue_id,
+                    lease_seconds=settings.NEWSLETTER_LEASE_SECONDS,
+                    now=timezone.now(),
+                )
+                if lease is None:
+                    break
+                _send_batch(lease, pool, transport, result)
+    finally:
+        pool.close()
+    return result
+
+
+def _send_batch(
+    lease: claims.Lease,
+    pool: SenderPool,
+    transport: Transport,
+    result: LaneResult,
+) -> None:
+    """Send the batch's due rows, mark them, keep the lease alive, let go of the batch."""
+    now = timezone.now()
+    keeper = LeaseKeeper(lease, pool)
+    rows = claims.due_rows(lease, now=now)
+    result.batches += 1
+    result.claimed += len(rows)
+    result.skipped += claims.skip_inactive(
+        delivery_ids=[row.delivery_id for row in rows if not row.active], now=now
+    )
+    active = [row for row in rows if row.active]
+    donors = active_recurring_donor_emails(row.email for row in active) if active else set()
+    jobs = [Job(row, show_ask=row.email.lower() not in donors) for row in active]
+    units = providers.units(jobs, transport.unit_size)
+    for unit in units:
+        pool.submit(unit)
+    marks = Marks(issue_id=lease.issue_id, pool=pool, window=transport.window, result=result)
+    outstanding = len(units)
+    while outstanding:
+        outstanding -= marks.collect(wait=0.05)
+        if not keeper.beat():
+            marks.stop = marks.issue_stopped = True  # cancelled: the batch is no longer ours
+        if marks.stop:
+            pool.stop.set()  # the threads report what is left as unsent, at once
+    marks.flush()
+    pool.stop.clear()
+    result.stopped = marks.issue_stopped
+    logger.info(
+        "newsletter batch sent",
+        extra={
+            "issue_id": lease.issue_id,
+            "batch_id": lease.batch_id,
+            "claimed": len(rows),
+            "sent": marks.counts["sent"],
+            "deferred": marks.counts["deferred"],
+            "failed": marks.counts["failed"],
+            "stopped": marks.stop,
+        },
+    )
+    if marks.crashed:
+        raise RuntimeError("a newsletter sender failed; its batch is left to its lease")
+    claims.close(lease, now=timezone.now())
+    if marks.unavailable:
+        raise TransientSendError(marks.unavailable)
+
+
+class LeaseKeeper:
+    """The heartbeat: renews the batch's lease every NEWSLETTER_HEARTBEAT_SECONDS, and tells
+    the sender threads until when they may hand messages over (a lease minus a heartbeat
+    after the last renewal was asked for, so they stop before the lease can run out even if
+    renewing fails)."""
+
+    def __init__(self, lease: claims.Lease, pool: SenderPool) -> None:
+        self.lease, self.pool = lease, pool
+        self.renewed = time.monotonic()  # the claim itself
+        self.pool.valid_until = self.renewed + self.valid_for()
+
+    @staticmethod
+    def valid_for() -> float:
+        lease, beat = settings.NEWSLETTER_LEASE_SECONDS, settings.NEWSLETTER_HEARTBEAT_SECONDS
+        return max(lease - beat, beat)
+
+    def beat(self) -> bool:
+        """Renew when due; False if the batch is no longer this lane's."""
+        asked = time.monotonic()
+        if asked - self.renewed < settings.NEWSLETTER_HEARTBEAT_SECONDS:
+            return True
+        seconds = settings.NEWSLETTER_LEASE_SECONDS
+        if not claims.renew(self.lease, lease_seconds=seconds, now=timezone.now()):
+            return False
+        self.renewed = asked
+        self.pool.valid_until = asked + self.valid_for()
+        return True
