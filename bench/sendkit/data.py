@@ -34,7 +34,8 @@ def fill_subscribers(count: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE newsletter_delivery, newsletter_issueitem, newsletter_issue, "
+            "TRUNCATE newsletter_delivery, newsletter_deliverybatch, newsletter_issueitem, "
+            "newsletter_issue, "
             "newsletter_subscriber"
         )
         cursor.execute(
