@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -95,6 +96,7 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
     killed_at: Any = None
     kill_clock = 0.0
     deadline = time.monotonic() + max(900.0, count / 20)
+    profiler = profile(workers[0], count) if args.profile else None
     try:
         started = time.perf_counter()
         issue_send_now(issue=issue)
@@ -112,6 +114,9 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
         for worker in workers:
             worker.stop()
         beat.stop()
@@ -133,6 +138,16 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
                      f"(kill at {kill_clock - started:.1f} s into the send)")  # fmt: skip
     lines.append(f"peak RSS per worker process: {watcher.summary()}")
     return "; ".join(lines)
+
+
+def profile(worker: Worker, count: int) -> subprocess.Popen[bytes]:
+    """py-spy, sampling worker 0's pool process (idle threads too: waits count)."""
+    out = ROOT / "var" / "bench" / f"profile-{count}.txt"
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--idle",
+         "--threads", "--rate", "200", "--pid", str(worker.pool_pids()[0]), "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def sink_url(sink: Sink | None) -> str:
@@ -160,6 +175,8 @@ def main() -> None:
     parser.add_argument("--kill-worker-at", type=float, metavar="FRACTION")
     parser.add_argument("--bare-messages", type=int, default=5_000)
     parser.add_argument("--bare-runs", type=int, default=3, help="before and after each send")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy worker 0 during each send (pip install py-spy)")  # fmt: skip
     parser.add_argument("--ledger-rows", type=int, default=0, help="also time the ledger alone")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra settings, e.g. NEWSLETTER_SMTP_CONNECTIONS=4")  # fmt: skip

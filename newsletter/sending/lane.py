@@ -42,17 +42,14 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db
-from django.utils import timezone
 
-from donations.selectors import active_recurring_donor_emails
 from newsletter.models import Issue
 from newsletter.rendering import RenderedIssue, render_issue
-from newsletter.sending import claims, providers
-from newsletter.sending.marks import Marks
+from newsletter.sending import providers
 from newsletter.sending.messages import MessageFactory
-from newsletter.sending.outcomes import TransientSendError
-from newsletter.sending.pool import Job, Sender, SenderPool
+from newsletter.sending.pool import Sender, SenderPool
 from newsletter.sending.smtp import SMTPMessages, SMTPSender
+from newsletter.sending.stream import Stream
 from newsletter.sending.throttle import SendThrottle
 
 logger = logging.getLogger(__name__)
@@ -136,107 +133,23 @@ def run_lane(*, issue_id: int, max_batches: int | None = None) -> LaneResult:
     factory = MessageFactory(issue=issue, rendered=rendered_issue(issue), connection=None)
     transport = transport_for(factory)
     result = LaneResult()
-    ends = time.monotonic() + settings.NEWSLETTER_LANE_SECONDS
     pool = SenderPool(
         transport.make_sender,
         threads=transport.threads,
         window=transport.window,
         throttle=SendThrottle(settings.NEWSLETTER_SEND_RATE),
     )
+    stream = Stream(
+        issue_id=issue_id,
+        pool=pool,
+        transport=transport,
+        result=result,
+        ends=time.monotonic() + settings.NEWSLETTER_LANE_SECONDS,
+        max_batches=max_batches,
+    )
     try:
         with commits_without_waiting():
-            while not result.stopped:
-                if time.monotonic() > ends or result.batches == max_batches:
-                    result.more = True
-                    break
-                lease = claims.claim(
-                    issue_id=issue_id,
-                    lease_seconds=settings.NEWSLETTER_LEASE_SECONDS,
-                    now=timezone.now(),
-                )
-                if lease is None:
-                    break
-                _send_batch(lease, pool, transport, result)
+            stream.run()
     finally:
         pool.close()
     return result
-
-
-def _send_batch(
-    lease: claims.Lease,
-    pool: SenderPool,
-    transport: Transport,
-    result: LaneResult,
-) -> None:
-    """Send the batch's due rows, mark them, keep the lease alive, let go of the batch."""
-    now = timezone.now()
-    keeper = LeaseKeeper(lease, pool)
-    rows = claims.due_rows(lease, now=now)
-    result.batches += 1
-    result.claimed += len(rows)
-    result.skipped += claims.skip_inactive(
-        delivery_ids=[row.delivery_id for row in rows if not row.active], now=now
-    )
-    active = [row for row in rows if row.active]
-    donors = active_recurring_donor_emails(row.email for row in active) if active else set()
-    jobs = [Job(row, show_ask=row.email.lower() not in donors) for row in active]
-    units = providers.units(jobs, transport.unit_size)
-    for unit in units:
-        pool.submit(unit)
-    marks = Marks(issue_id=lease.issue_id, pool=pool, window=transport.window, result=result)
-    outstanding = len(units)
-    while outstanding:
-        outstanding -= marks.collect(wait=0.05)
-        if not keeper.beat():
-            marks.stop = marks.issue_stopped = True  # cancelled: the batch is no longer ours
-        if marks.stop:
-            pool.stop.set()  # the threads report what is left as unsent, at once
-    marks.flush()
-    pool.stop.clear()
-    result.stopped = marks.issue_stopped
-    logger.info(
-        "newsletter batch sent",
-        extra={
-            "issue_id": lease.issue_id,
-            "batch_id": lease.batch_id,
-            "claimed": len(rows),
-            "sent": marks.counts["sent"],
-            "deferred": marks.counts["deferred"],
-            "failed": marks.counts["failed"],
-            "stopped": marks.stop,
-        },
-    )
-    if marks.crashed:
-        raise RuntimeError("a newsletter sender failed; its batch is left to its lease")
-    claims.close(lease, now=timezone.now())
-    if marks.unavailable:
-        raise TransientSendError(marks.unavailable)
-
-
-class LeaseKeeper:
-    """The heartbeat: renews the batch's lease every NEWSLETTER_HEARTBEAT_SECONDS, and tells
-    the sender threads until when they may hand messages over (a lease minus a heartbeat
-    after the last renewal was asked for, so they stop before the lease can run out even if
-    renewing fails)."""
-
-    def __init__(self, lease: claims.Lease, pool: SenderPool) -> None:
-        self.lease, self.pool = lease, pool
-        self.renewed = time.monotonic()  # the claim itself
-        self.pool.valid_until = self.renewed + self.valid_for()
-
-    @staticmethod
-    def valid_for() -> float:
-        lease, beat = settings.NEWSLETTER_LEASE_SECONDS, settings.NEWSLETTER_HEARTBEAT_SECONDS
-        return max(lease - beat, beat)
-
-    def beat(self) -> bool:
-        """Renew when due; False if the batch is no longer this lane's."""
-        asked = time.monotonic()
-        if asked - self.renewed < settings.NEWSLETTER_HEARTBEAT_SECONDS:
-            return True
-        seconds = settings.NEWSLETTER_LEASE_SECONDS
-        if not claims.renew(self.lease, lease_seconds=seconds, now=timezone.now()):
-            return False
-        self.renewed = asked
-        self.pool.valid_until = asked + self.valid_for()
-        return True

@@ -33,6 +33,7 @@ UNSENT = Outcome("unsent")  # never handed to the server: back to the queue, unc
 class Job:
     row: Claimed
     show_ask: bool
+    batch_id: int = 0
 
 
 class Sender(Protocol):
