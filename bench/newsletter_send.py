@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sendkit import data  # noqa: E402
-from bench.sendkit.cluster import Beat, RSSWatcher, Worker  # noqa: E402
+from bench.sendkit.cluster import Beat, CPUWatcher, RSSWatcher, Worker  # noqa: E402
 from bench.sendkit.sink import BareRuns, Sink, bare_rate, sink_ceiling, start_sink  # noqa: E402
 
 
@@ -90,18 +90,25 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
         worker.wait_ready()
     beat = Beat(env)
     watcher = RSSWatcher(workers)
+    sink_pid = sink.process.pid if sink is not None and sink.kind == "smtp-sink" else None
+    cpu = CPUWatcher(workers, sink_pid)
+    cpu.sample()
     issue = data.make_issue(f"Bench {count}")
     progress = Progress(sink, standin, issue.pk)
     calls_before = standin.stats()["calls"] if standin is not None else 0
     killed_at: Any = None
     kill_clock = 0.0
     deadline = time.monotonic() + max(900.0, count / 20)
-    profiler = profile(workers[0], count) if args.profile else None
+    profiler = profile(workers[0], count, args.profile) if args.profile else None
     try:
         started = time.perf_counter()
         issue_send_now(issue=issue)
+        ticks = 0
         while Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).exists():
             watcher.sample()
+            ticks += 1
+            if ticks % 10 == 0:
+                cpu.sample()
             due = args.kill_worker_at and killed_at is None
             if due and progress.sent() >= args.kill_worker_at * count:
                 workers[0].kill()
@@ -113,6 +120,7 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
                 break
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
+        cpu.sample()
     finally:
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -136,15 +144,17 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
         after = (outcome["last"] - killed_at).total_seconds()
         lines.append(f"after the kill: {outcome['after']:,} sent in {after:.1f} s "
                      f"(kill at {kill_clock - started:.1f} s into the send)")  # fmt: skip
+    lines.append(cpu.summary(count))
     lines.append(f"peak RSS per worker process: {watcher.summary()}")
     return "; ".join(lines)
 
 
-def profile(worker: Worker, count: int) -> subprocess.Popen[bytes]:
-    """py-spy, sampling worker 0's pool process (idle threads too: waits count)."""
-    out = ROOT / "var" / "bench" / f"profile-{count}.txt"
+def profile(worker: Worker, count: int, kind: str) -> subprocess.Popen[bytes]:
+    """py-spy, sampling worker 0's pool process: wall (idle threads too: waits count) or cpu."""
+    out = ROOT / "var" / "bench" / f"profile-{kind}-{count}.txt"
+    idle = ["--idle"] if kind == "wall" else []
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--idle",
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", *idle,
          "--threads", "--rate", "200", "--pid", str(worker.pool_pids()[0]), "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -175,8 +185,8 @@ def main() -> None:
     parser.add_argument("--kill-worker-at", type=float, metavar="FRACTION")
     parser.add_argument("--bare-messages", type=int, default=5_000)
     parser.add_argument("--bare-runs", type=int, default=3, help="before and after each send")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy worker 0 during each send (pip install py-spy)")  # fmt: skip
+    parser.add_argument("--profile", choices=["wall", "cpu"], help="py-spy worker 0 during "
+                        "each send (pip install py-spy): all samples, or on-CPU ones")  # fmt: skip
     parser.add_argument("--ledger-rows", type=int, default=0, help="also time the ledger alone")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra settings, e.g. NEWSLETTER_SMTP_CONNECTIONS=4")  # fmt: skip

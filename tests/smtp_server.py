@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd), recording what it accepts.
 
-`rcpt_reply` lets a test answer some recipients with 4xx or 5xx, as real servers do.
+`rcpt_reply` lets a test answer some recipients with 4xx or 5xx, as real servers do. It
+advertises PIPELINING unless told not to.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ class RecordingHandler:
     rcpt_reply: Callable[[str], str | None] | None = None
     messages: list[ReceivedMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pipelining: bool = True  # advertise PIPELINING (RFC 2920), as real servers do
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # aiosmtpd reads pipelined commands in order; it just does not say so
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -64,8 +74,10 @@ class _EphemeralPortController(Controller):
 
 
 class SMTPServer:
-    def __init__(self, rcpt_reply: Callable[[str], str | None] | None = None) -> None:
-        self.handler = RecordingHandler(rcpt_reply=rcpt_reply)
+    def __init__(
+        self, rcpt_reply: Callable[[str], str | None] | None = None, *, pipelining: bool = True
+    ) -> None:
+        self.handler = RecordingHandler(rcpt_reply=rcpt_reply, pipelining=pipelining)
         self.controller = _EphemeralPortController(self.handler, hostname="127.0.0.1", port=0)
 
     def start(self) -> SMTPServer:

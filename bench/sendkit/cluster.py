@@ -101,3 +101,52 @@ class RSSWatcher:
 
     def summary(self) -> str:
         return ", ".join(f"{peak / 2**20:.0f} MiB" for peak in sorted(self.peaks.values()))
+
+
+class CPUWatcher:
+    """CPU seconds spent during a send by the workers, the sink and the bench database's
+    PostgreSQL backends (sampled as they come and go), to say where the time goes."""
+
+    def __init__(self, workers: list[Worker], sink_pid: int | None) -> None:
+        self.workers = workers
+        self.sink = psutil.Process(sink_pid) if sink_pid else None
+        self.sink_start = self._cpu(self.sink) if self.sink else 0.0
+        self.seen: dict[str, dict[int, float]] = {"workers": {}, "postgres": {}}
+        self.start: dict[int, float] = {}
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    def _note(self, group: str, pid: int) -> None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process = psutil.Process(pid)
+            used = self._cpu(process)
+            self.start.setdefault(pid, used if group == "workers" else 0.0)
+            self.seen[group][pid] = used
+
+    def sample(self) -> None:
+        from django.db import connection
+
+        for worker in self.workers:
+            for pid in [worker.process.pid, *worker.pool_pids()]:
+                self._note("workers", pid)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, backend_start > now() - interval '1 hour' FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            for pid, _ in cursor.fetchall():
+                self._note("postgres", pid)
+
+    def summary(self, messages: int) -> str:
+        per = 1000 / max(messages, 1)
+        parts = []
+        for group, used in self.seen.items():
+            total = sum(value - self.start.get(pid, 0.0) for pid, value in used.items())
+            parts.append(f"{group} {total * per:.2f}")
+        if self.sink is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                parts.append(f"sink {(self._cpu(self.sink) - self.sink_start) * per:.2f}")
+        return "CPU seconds per 1,000 messages: " + ", ".join(parts)

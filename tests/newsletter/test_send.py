@@ -283,3 +283,37 @@ def test_a_dropped_connection_defers_that_message_and_the_batch_reconnects(
     assert sorted(smtp_server.recipients()).count("drop@example.org") == 1
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_refusals_are_read_alike_with_or_without_smtp_pipelining(
+    pipelining: bool, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    """With PIPELINING the sender writes MAIL, RCPT and DATA at once and reads the replies
+    together; a refusal must mean exactly what it means to smtplib.sendmail."""
+    SubscriberFactory.create(email="fine@example.org")
+    SubscriberFactory.create(email="busy@example.org")
+    SubscriberFactory.create(email="gone@example.org")
+    replies = {"busy@example.org": "451 4.3.0 Try later", "gone@example.org": "550 5.1.1 No"}
+    server = SMTPServer(rcpt_reply=replies.get, pipelining=pipelining).start()
+    try:
+        with (
+            override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=server.port,
+                NEWSLETTER_SMTP_CONNECTIONS=1,
+            ),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            issue_send_now(issue=composed_issue())
+    finally:
+        server.stop()
+
+    assert server.recipients() == ["fine@example.org"]
+    rows = {d.subscriber.email: d for d in Delivery.objects.select_related("subscriber")}
+    assert (rows["busy@example.org"].status, rows["busy@example.org"].attempts) == ("queued", 1)
+    assert rows["busy@example.org"].error.startswith("451")
+    assert rows["gone@example.org"].status == "failed"
+    assert rows["fine@example.org"].status == "sent"
+    assert Subscriber.objects.get(email="gone@example.org").status == Subscriber.Status.BOUNCED
