@@ -152,7 +152,7 @@ def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, stan
 def profile(worker: Worker, count: int, kind: str) -> subprocess.Popen[bytes]:
     """py-spy, sampling worker 0's pool process: wall (idle threads too: waits count) or cpu."""
     out = ROOT / "var" / "bench" / f"profile-{kind}-{count}.txt"
-    idle = ["--idle"] if kind == "wall" else []
+    idle = ["--idle"] if kind == "wall" else ["--gil"]
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", *idle,
          "--threads", "--rate", "200", "--pid", str(worker.pool_pids()[0]), "--output", str(out)],

@@ -113,6 +113,7 @@ class CPUWatcher:
         self.sink_start = self._cpu(self.sink) if self.sink else 0.0
         self.seen: dict[str, dict[int, float]] = {"workers": {}, "postgres": {}}
         self.start: dict[int, float] = {}
+        self.kernel: dict[int, tuple[float, float]] = {}  # workers' system time: first, last
 
     @staticmethod
     def _cpu(process: psutil.Process) -> float:
@@ -125,6 +126,9 @@ class CPUWatcher:
             used = self._cpu(process)
             self.start.setdefault(pid, used if group == "workers" else 0.0)
             self.seen[group][pid] = used
+            if group == "workers":
+                system = float(process.cpu_times().system)
+                self.kernel[pid] = (self.kernel.get(pid, (system, 0.0))[0], system)
 
     def sample(self) -> None:
         from django.db import connection
@@ -146,6 +150,9 @@ class CPUWatcher:
         for group, used in self.seen.items():
             total = sum(value - self.start.get(pid, 0.0) for pid, value in used.items())
             parts.append(f"{group} {total * per:.2f}")
+            if group == "workers":
+                kernel = sum(last - first for first, last in self.kernel.values())
+                parts[-1] += f" (in the kernel {kernel * per:.2f})"
         if self.sink is not None:
             with contextlib.suppress(psutil.NoSuchProcess):
                 parts.append(f"sink {(self._cpu(self.sink) - self.sink_start) * per:.2f}")

@@ -56,11 +56,12 @@ class SMTPMessages:
 
     def outgoing(self, row: Claimed, *, show_ask: bool) -> Outgoing:
         data = self._from_template(row, show_ask=show_ask)
-        if data is None:
-            message = self.factory.build(
-                subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask
-            )
-            data = message.message().as_bytes(linesep="\r\n")
+        if data is not None:  # a plain ASCII address: as it is on the envelope too
+            return Outgoing(self.envelope_sender(row), row.email, data)
+        message = self.factory.build(
+            subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask
+        )
+        data = message.message().as_bytes(linesep="\r\n")
         return Outgoing(self.envelope_sender(row), sanitize_address(row.email, "utf-8"), data)
 
     def _template(self, show_ask: bool) -> bytes | None:
@@ -108,19 +109,21 @@ def pipelined_sendmail(smtp: smtplib.SMTP, outgoing: Outgoing) -> None:
         f"MAIL FROM:{smtplib.quoteaddr(outgoing.mail_from)}{options}\r\n"
         f"RCPT TO:{smtplib.quoteaddr(outgoing.recipient)}\r\nDATA\r\n"
     )
-    mail, rcpt, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
-    if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+    mail, rcpt, ready = smtp.getreply(), smtp.getreply(), smtp.getreply()
+    if ready[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
         smtp.send(".\r\n")  # the server let DATA through anyway: end an empty message
         smtp.getreply()
-    if mail[0] != 250 or rcpt[0] not in (250, 251) or data[0] != 354:
+    if mail[0] != 250 or rcpt[0] not in (250, 251) or ready[0] != 354:
         smtp.rset()
         if mail[0] != 250:
             raise smtplib.SMTPSenderRefused(mail[0], mail[1], outgoing.mail_from)
         if rcpt[0] not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({outgoing.recipient: rcpt})
-        raise smtplib.SMTPDataError(*data)
-    quoted = smtplib._quote_periods(outgoing.data)  # type: ignore[attr-defined]
-    smtp.send(quoted + (b"" if quoted.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+        raise smtplib.SMTPDataError(*ready)
+    data = outgoing.data
+    if data.startswith(b".") or b"\n." in data:  # dot-stuffing, only when a line needs it
+        data = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+    smtp.send(data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n")
     code, reply = smtp.getreply()
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)

@@ -317,3 +317,21 @@ def test_refusals_are_read_alike_with_or_without_smtp_pipelining(
     assert rows["gone@example.org"].status == "failed"
     assert rows["fine@example.org"].status == "sent"
     assert Subscriber.objects.get(email="gone@example.org").status == Subscriber.Status.BOUNCED
+
+
+def test_a_line_that_starts_with_a_dot_arrives_intact_over_pipelining(
+    smtp_server: SMTPServer,
+) -> None:
+    import smtplib
+
+    from newsletter.sending.smtp import Outgoing, pipelined_sendmail
+
+    data = b"Subject: dots\r\n\r\nfirst\r\n.second starts with a dot\r\n..third\r\n"
+    with smtplib.SMTP("127.0.0.1", smtp_server.port) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("pipelining")
+        pipelined_sendmail(smtp, Outgoing("news@example.org", "reader@example.org", data))
+        pipelined_sendmail(smtp, Outgoing("news@example.org", "reader@example.org", b"x\r\n"))
+    first, second = smtp_server.messages
+    assert first.data.replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n")
+    assert second.data.rstrip() == b"x"
