@@ -32,6 +32,7 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(
     donor = make_donor(email="donor@example.org")
     RecurringDonationFactory(donor=donor, stripe_customer_id=donor.stripe_customer_id)
     reminder = reminder_create(email="later@example.org")
+    assert reminder is not None
     opt_out = reminder_opt_out_url(reminder=reminder).removeprefix("http://testserver")
     portal = f"/support/manage/{manage_token_make(donor=donor)}/"
     forged = Client(enforce_csrf_checks=True)
