@@ -3,9 +3,9 @@
 "Email me a manage link", newsletter sign-up and "Remind me later" take any address typed into a
 form, so without a cap anyone could have us write to a stranger without end. Every such email
 takes a slot from one count per address and clock hour (`MAIL_PER_ADDRESS_PER_HOUR`, 3 by
-default), shared by the three. The count lives in the cache under a keyed hash of the normalised address
-(HMAC-SHA256 with a key derived from SECRET_KEY): the cache never holds the address, and
-without the secret nobody can test its keys against a list of addresses.
+default), shared by the three. The count lives in the cache under a keyed hash of the
+normalised address (HMAC-SHA256 with a key derived from SECRET_KEY): the cache never holds the
+address, and without the secret nobody can test its keys against a list of addresses.
 
 A request over the cap sends nothing, and its caller answers the reader with the same page as
 ever, so the cap tells nobody whether an address is known.
