@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from donations import stripe_client
@@ -54,7 +54,7 @@ def _redirect_off_site(url: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def support(request: HttpRequest) -> HttpResponse:
     return _stripe_forms(render(request, "donations/support.html", {"support_page": True}))
 
@@ -86,8 +86,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     return _redirect_off_site(session.url)
 
 
-@require_GET
-@ratelimit(key=CLIENT_KEY, rate="30/m", method="GET", block=False, group="thank-you")
+@require_safe
+@ratelimit(key=CLIENT_KEY, rate="30/m", method=["GET", "HEAD"], block=False, group="thank-you")
 def thank_you(request: HttpRequest) -> HttpResponse:
     """The lookup may ask Stripe; a client asking too often gets the page without details."""
     form = SessionForm(request.GET)
@@ -97,7 +97,7 @@ def thank_you(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/thank_you.html", {"gift": gift})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
 def manage_request(request: HttpRequest) -> HttpResponse:
     if getattr(request, "limited", False):
@@ -110,14 +110,14 @@ def manage_request(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/manage.html", {"form": form}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners prefetch links); POST opens the Billing Portal."""
+    """GET (or HEAD) shows a button (mail scanners prefetch links); POST opens the Portal."""
     if getattr(request, "limited", False):
         return _limited(request)
     try:
-        if request.method == "GET":
+        if request.method != "POST":
             manage.manage_token_read(token=token)
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
@@ -149,9 +149,9 @@ def remind_me(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD stops nothing
         return render(request, "donations/reminder_opt_out.html")
     try:
         reminders.reminder_opt_out(token=token)
