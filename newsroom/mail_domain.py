@@ -32,4 +32,4 @@ class SiteDomain:
 
 
 def install() -> None:
-    django_message.DNS_NAME = SiteDomain()  # type: ignore[assignment]
+    django_message.DNS_NAME = SiteDomain()  # type: ignore[attr-defined]
