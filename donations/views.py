@@ -54,9 +54,14 @@ def _redirect_off_site(url: str) -> HttpResponse:
     return response
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def support(request: HttpRequest) -> HttpResponse:
-    return _stripe_forms(render(request, "donations/support.html", {"support_page": True}))
+    """The support page. A POST is the banner's "Update amounts" button (readers without
+    JavaScript): the page again, with the presets for the frequency and currency they chose."""
+    context: dict[str, object] = {"support_page": True}
+    if request.method == "POST":
+        context["support_choice"] = request.POST
+    return _stripe_forms(render(request, "donations/support.html", context))
 
 
 @require_POST
