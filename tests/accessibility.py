@@ -3,6 +3,8 @@ automated WCAG check with axe-core (shipped inside axe-playwright-python, run in
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 SCREENS = {
@@ -28,3 +30,13 @@ def describe(violations: list[dict[str, Any]]) -> str:
         + "; ".join(node["html"][:160] for node in v["nodes"][:3])
         for v in violations
     )
+
+
+@contextlib.contextmanager
+def screen_page(browser: Any, screen: str, *, javascript: bool = True) -> Iterator[Any]:
+    """A fresh page of the given screen size, with or without JavaScript."""
+    context = browser.new_context(viewport=SCREENS[screen], java_script_enabled=javascript)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

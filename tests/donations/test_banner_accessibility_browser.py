@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from tests.accessibility import SCREENS, axe_violations, describe
+from tests.accessibility import SCREENS, axe_violations, describe, screen_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -140,9 +140,7 @@ def test_an_amount_error_is_announced_focused_and_keeps_the_readers_amount(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = chromium_browser.new_context(viewport=SCREENS[screen], java_script_enabled=javascript)
-    page = context.new_page()
-    try:
+    with screen_page(chromium_browser, screen, javascript=javascript) as page:
         page.goto(live_server.url + "/support/")
         banner = page.locator(".support-banner")
         banner.get_by_text("Monthly", exact=True).click()
@@ -160,17 +158,13 @@ def test_an_amount_error_is_announced_focused_and_keeps_the_readers_amount(
         assert page.get_by_role("radio", name="Monthly").is_checked()
         found = axe_violations(page) if javascript else []
         assert found == [], describe(found)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_without_javascript_the_presets_follow_frequency_and_currency(
     chromium_browser: Any, live_server: Any, screen: str
 ) -> None:
-    context = chromium_browser.new_context(viewport=SCREENS[screen], java_script_enabled=False)
-    page = context.new_page()
-    try:
+    with screen_page(chromium_browser, screen, javascript=False) as page:
         page.goto(live_server.url + "/")
         banner = page.locator(".support-banner")
         assert banner.get_by_role("radio", name="$5").is_checked()
@@ -188,8 +182,6 @@ def test_without_javascript_the_presets_follow_frequency_and_currency(
         ]  # fmt: skip
         assert banner.get_by_role("radio", name="€100").is_checked()
         assert page.get_by_role("alert").count() == 0  # a choice, not an error
-    finally:
-        context.close()
 
 
 def test_with_javascript_the_update_button_is_not_shown(page: Any, live_server: Any) -> None:
