@@ -46,6 +46,7 @@ from newsletter.rendering import RenderedIssue, render_issue
 from newsletter.sending import claims
 from newsletter.sending.messages import MessageFactory, PrebuiltMessages
 from newsletter.sending.throttle import SendThrottle
+from newsroom.errors import TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
-class TransientSendError(Exception):
+class TransientSendError(TransientError):
     """The mail server or ESP could not be reached: the batch task retries with backoff."""
 
 

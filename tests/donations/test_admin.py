@@ -266,7 +266,7 @@ def test_admin_lists_take_the_same_queries_for_3_rows_as_for_30(staff: Client, p
 def test_a_manage_link_sent_before_erasure_opens_no_portal_after_it(
     staff: Client, stripe_standin: StripeStandin
 ) -> None:
-    from donations.services.manage import manage_token_make
+    from donations.links import past_due_manage_link
 
     recurring = RecurringDonationFactory(
         donor=DonorFactory(email="gone@example.org"),
@@ -274,7 +274,7 @@ def test_a_manage_link_sent_before_erasure_opens_no_portal_after_it(
         status=RecurringDonation.Status.CANCELLED,
     )
     assert isinstance(recurring, RecurringDonation)
-    link = f"/support/manage/{manage_token_make(donor=recurring.donor, past_due=True)}/"
+    link = f"/support/manage/{past_due_manage_link.make(recurring.donor.pk)}/"
     staff.post(
         "/admin/donations/donor/", {"action": "erase", "_selected_action": [recurring.donor_id]}
     )
