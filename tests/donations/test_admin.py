@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
+from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 EXPORT = "/admin/donations/donation/export/"

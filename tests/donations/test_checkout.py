@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from donations.models import Donation, Donor, RecurringDonation
-from tests.stripe_standin import StripeStandin
+from donations.standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.core import mail
 from django.test import Client
 
 from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.flow import checkout as _checkout
 from tests.donations.flow import deliver_all as _deliver_all
 from tests.smtp_server import SMTPServer
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

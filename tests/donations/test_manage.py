@@ -8,8 +8,8 @@ from django.core import mail, signing
 from django.test import Client
 
 from donations.services.manage import MANAGE_SALT, manage_token_make
+from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory, RecurringDonationFactory, make_donor
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

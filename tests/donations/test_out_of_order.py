@@ -11,8 +11,8 @@ from django.test import Client
 
 from donations import stripe_client
 from donations.models import Donation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.flow import checkout
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,8 @@ import pytest
 import stripe
 from django.conf import settings
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params
 
 
 def _client(standin: StripeStandin, key: str, retries: int = 0) -> stripe.StripeClient:

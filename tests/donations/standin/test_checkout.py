@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params, subscription_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params, subscription_params
 
 
 def test_payment_session_is_created_and_its_params_recorded(

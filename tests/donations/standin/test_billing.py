@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     get_page,
     post_form,
     previous,

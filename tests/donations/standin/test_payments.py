@@ -6,8 +6,8 @@ from typing import Any
 
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     donation_params,
     previous,
     subscription_params,

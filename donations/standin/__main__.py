@@ -1,4 +1,4 @@
-"""`python -m tests.stripe_standin --port 12111 --webhook-url URL --webhook-secret whsec_demo`
+"""`python -m donations.standin --port 12111 --webhook-url URL --webhook-secret whsec_demo`
 
 Runs the stand-in in the foreground (the run command's demo mode). Prints its URL first.
 """
@@ -11,12 +11,12 @@ import logging
 import signal
 import sys
 
-from tests.stripe_standin.standin import StripeStandin
+from donations.standin.standin import StripeStandin
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.stripe_standin",
+        prog="python -m donations.standin",
         description="A local Stripe stand-in (demo mode: no money moves).",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     donation_params,
     get_page,
     post_form,

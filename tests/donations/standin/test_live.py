@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params
 
 
 @pytest.mark.django_db(transaction=True)
