@@ -40,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         enabled_events=tuple(filter(None, args.enabled_events.split(","))),
     )
     standin.bind()
-    print(f"Stripe stand-in (DEMO MODE: no money moves) listening on {standin.url}", flush=True)
+    banner = f"Stripe stand-in (DEMO MODE: no money moves) listening on {standin.url}\n"
     if args.webhook_url:
-        print(f"Stripe stand-in: events are POSTed to {args.webhook_url}", flush=True)
+        banner += f"Stripe stand-in: events are POSTed to {args.webhook_url}\n"
+    sys.stdout.write(banner)  # the first line is the URL, for whoever started it
+    sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         standin.serve_forever()

@@ -204,14 +204,25 @@ class StripeStandin:
     def control(self, method: str, route: str, args: Obj) -> Any:
         """Answer one control call; None for an unknown route."""
         parts = route.strip("/").split("/")
-        if method == "GET" and parts == ["requests"]:
-            return self.requests(args.get("path_prefix"))
-        if method == "GET" and parts == ["events"]:
-            return self.events(args.get("type"))
-        if method == "GET" and parts == ["webhook-attempts"]:
-            return self.webhook_attempts()
+        if method == "GET":
+            return self._control_read(parts, args)
         if method != "POST":
             return None
+        if len(parts) == 3:
+            kind, object_id, action = parts
+            return self._control_object(kind, object_id, action, args)
+        return self._control_post(parts, args)
+
+    def _control_read(self, parts: list[str], args: Obj) -> Any:
+        if parts == ["requests"]:
+            return self.requests(args.get("path_prefix"))
+        if parts == ["events"]:
+            return self.events(args.get("type"))
+        if parts == ["webhook-attempts"]:
+            return self.webhook_attempts()
+        return None
+
+    def _control_post(self, parts: list[str], args: Obj) -> Any:
         if parts == ["reset"]:
             self.reset()
             return {"reset": True}
@@ -228,9 +239,10 @@ class StripeStandin:
             return {"held": True}
         if parts == ["webhooks", "release"]:
             return {"released": self.release_webhooks(str(args.get("order", "emitted")))}
-        if len(parts) != 3:
-            return None
-        kind, object_id, action = parts
+        return None
+
+    def _control_object(self, kind: str, object_id: str, action: str, args: Obj) -> Any:
+        """`POST /_standin/<kind>/<id>/<action>`: make something happen to one object."""
         actions = {
             ("sessions", "pay"): lambda: self.pay(
                 object_id, _flag(args.get("delayed")), args.get("email")

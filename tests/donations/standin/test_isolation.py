@@ -43,7 +43,7 @@ def test_every_stand_in_module_imports_with_the_standard_library_alone() -> None
 
 def _imported_names(source: str, package: str) -> set[str]:
     """Absolute names of what a module imports; relative imports resolved against its package."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
