@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
+from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 EXPORT = "/admin/donations/donation/export/"
@@ -65,7 +65,8 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     assert '<td class="active-monthly">2</td>' in page
     assert '<td class="active-annual">1</td>' in page
     assert '<td class="mrr">25.00</td>' in page  # 5 + 10 + 120 / 12
-    assert "<svg" in page and page.count('class="week"') == 12
+    assert "<svg" in page
+    assert page.count('class="week"') == 12
     assert "<td>16 Nov 2026</td><td>2</td><td>1</td>" in page
 
 

@@ -13,9 +13,9 @@ from django.test import Client
 from donations.links import manage_link, reminder_stop_url
 from donations.models import Reminder
 from donations.services.reminders import reminder_create
+from donations.standin import StripeStandin
 from tests.donations.factories import RecurringDonationFactory, make_donor
 from tests.donations.stripe_events import post_event, stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

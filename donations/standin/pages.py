@@ -7,10 +7,10 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.stripe_standin import billing, payments
-from tests.stripe_standin.objects import format_amount
-from tests.stripe_standin.params import StripeError
-from tests.stripe_standin.store import Store
+from donations.standin import billing, payments
+from donations.standin.objects import format_amount
+from donations.standin.params import StripeError
+from donations.standin.store import Store
 
 Page = tuple[int, dict[str, str], bytes]
 FREQUENCY = {

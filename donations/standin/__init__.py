@@ -23,6 +23,6 @@ creates no Customer unless `customer_creation=always` (`customer` stays null,
 cancelling a cancelled subscription is a 404 `resource_missing`.
 """
 
-from tests.stripe_standin.standin import StripeStandin
+from donations.standin.standin import StripeStandin
 
 __all__ = ["StripeStandin"]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     get_page,
     post_form,
     previous,
@@ -39,11 +39,13 @@ def test_cancel_now_emits_deleted_naming_the_api_request(
 ) -> None:
     canceled = client.v1.subscriptions.cancel(paid_subscription.subscription)
 
-    assert canceled.status == "canceled" and canceled.ended_at is not None
+    assert canceled.status == "canceled"
+    assert canceled.ended_at is not None
     [event] = verified_events(stripe_standin, "customer.subscription.deleted")
     assert event.data.object["id"] == paid_subscription.subscription
     request_id = stripe_standin.requests("/v1/subscriptions")[-1]["request_id"]
-    assert event.request is not None and event.request.id == request_id
+    assert event.request is not None
+    assert event.request.id == request_id
     active = client.v1.subscriptions.list(params={"customer": paid_subscription.customer})
     assert active.data == []  # Stripe lists canceled subscriptions only with status=all
     every = client.v1.subscriptions.list(
@@ -63,13 +65,16 @@ def test_portal_session_page_lists_and_cancels_the_customers_subscription(
 
     page = get_page(portal.url)
     assert "Demo payment — no money moves" in page
-    assert "10.00 EUR" in page and "monthly" in page and "active" in page
+    assert "10.00 EUR" in page
+    assert "monthly" in page
+    assert "active" in page
     assert 'href="http://testserver/back"' in page
     status, location, _ = post_form(
         portal.url, {"subscription": paid_subscription.subscription, "action": "cancel"}
     )
 
-    assert status == 303 and location.startswith(f"/portal/{portal.id}")
+    assert status == 303
+    assert location.startswith(f"/portal/{portal.id}")
     [event] = verified_events(stripe_standin, "customer.subscription.deleted")
     assert event.data.object["id"] == paid_subscription.subscription
     assert "canceled" in get_page(stripe_standin.url + location)
@@ -127,7 +132,8 @@ def test_customers_are_created_updated_and_deleted_with_events(
     assert deleted.deleted is True
     assert client.v1.customers.retrieve(str(paid_subscription.customer)).deleted is True
     kept = client.v1.customers.retrieve(created.id).metadata
-    assert kept is not None and kept.to_dict() == {"x": "y"}
+    assert kept is not None
+    assert kept.to_dict() == {"x": "y"}
     types = [e["type"] for e in stripe_standin.events()]
     assert types[-4:] == [
         "customer.created", "customer.updated", "customer.subscription.deleted",
@@ -141,8 +147,10 @@ def test_hosted_checkout_page_pays_and_redirects_to_the_success_url(
     session = client.v1.checkout.sessions.create(params=subscription_params())
     page = get_page(str(session.url))
     assert "Demo payment — no money moves" in page
-    assert "10.00 EUR" in page and "monthly" in page
-    assert 'value="reader@example.org"' in page and 'href="http://testserver/support/"' in page
+    assert "10.00 EUR" in page
+    assert "monthly" in page
+    assert 'value="reader@example.org"' in page
+    assert 'href="http://testserver/support/"' in page
 
     status, location, _ = post_form(
         str(session.url), {"email": "typed@example.org", "action": "pay"}
@@ -165,12 +173,14 @@ def test_control_api_pays_lists_events_and_resets_over_http(
         f"{stripe_standin.url}/_standin/sessions/{session.id}/pay", {"delayed": "true"}
     )
 
-    assert status == 200 and '"payment_status": "unpaid"' in body
+    assert status == 200
+    assert '"payment_status": "unpaid"' in body
     events = get_page(f"{stripe_standin.url}/_standin/events?type=checkout.session.completed")
     assert session.id in events
     assert '"path": "/v1/checkout/sessions"' in get_page(f"{stripe_standin.url}/_standin/requests")
     post_form(f"{stripe_standin.url}/_standin/reset", {})
-    assert stripe_standin.events() == [] and stripe_standin.requests() == []
+    assert stripe_standin.events() == []
+    assert stripe_standin.requests() == []
     status, _, _ = post_form(f"{stripe_standin.url}/_standin/subscriptions/sub_x/renew", {})
     assert status == 404
 

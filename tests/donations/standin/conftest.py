@@ -9,8 +9,8 @@ import pytest
 import stripe
 from django.conf import settings
 
-from tests.stripe_signing import stripe_signature_header
-from tests.stripe_standin import StripeStandin
+from donations.standin import StripeStandin
+from donations.standin.signing import stripe_signature_header
 
 
 @pytest.fixture

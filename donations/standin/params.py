@@ -8,7 +8,7 @@ arrives as a string; the helpers below coerce and validate them the way Stripe r
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import parse_qsl
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -96,6 +96,10 @@ def reject_unknown(params: Params, allowed: set[str]) -> None:
             raise StripeError(f"Received unknown parameter: {name}", param=name)
 
 
+@overload
+def integer(params: Params, name: str, param: str, *, required: Literal[True] = ...) -> int: ...
+@overload
+def integer(params: Params, name: str, param: str, *, required: bool) -> int | None: ...
 def integer(params: Params, name: str, param: str, *, required: bool = True) -> int | None:
     if name not in params or params[name] == "":
         if required:
@@ -116,6 +120,10 @@ def boolean(params: Params, name: str, param: str) -> bool | None:
     return raw == "true"
 
 
+@overload
+def string(params: Params, name: str, param: str, *, required: Literal[True]) -> str: ...
+@overload
+def string(params: Params, name: str, param: str, *, required: bool = ...) -> str | None: ...
 def string(params: Params, name: str, param: str, *, required: bool = False) -> str | None:
     raw = params.get(name)
     if raw is None or raw == "":

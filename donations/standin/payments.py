@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from tests.stripe_standin import objects
-from tests.stripe_standin.params import StripeError
-from tests.stripe_standin.store import Store
+from donations.standin import objects
+from donations.standin.params import StripeError
+from donations.standin.store import Store
 
 Obj = dict[str, Any]
 Outcome = Literal["paid", "pending", "failed"]
@@ -147,8 +147,9 @@ def session_pay(store: Store, session_id: str, *, email: str | None, delayed: bo
         pi["latest_charge"] = ch["id"]
         _apply_outcome(store, pi, ch, outcome, now)
         session["payment_intent"] = pi["id"]
+    elif customer_id is None:  # _customer_for makes one for every subscription
+        raise StripeError("A subscription needs a customer.", status=500, type="api_error")
     else:
-        assert customer_id is not None
         sub = _subscription_start(store, session_id, customer_id, email, delayed)
         session.update(subscription=sub["id"], invoice=sub["latest_invoice"])
     session.update(

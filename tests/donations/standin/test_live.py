@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,7 +61,8 @@ def test_hosted_checkout_page_pays_in_a_real_browser(
     try:
         page.goto(str(session.url))
         assert page.get_by_role("note").inner_text() == "Demo payment — no money moves"
-        assert "25.00 EUR" in page.content() and "one-time" in page.content()
+        assert "25.00 EUR" in page.content()
+        assert "one-time" in page.content()
         page.get_by_label("Email").fill("browser@example.org")
         page.get_by_role("button", name="Pay", exact=True).click()
         page.wait_for_url(f"{stripe_standin.url}/healthz?paid={session.id}")

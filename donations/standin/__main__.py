@@ -1,4 +1,4 @@
-"""`python -m tests.stripe_standin --port 12111 --webhook-url URL --webhook-secret whsec_demo`
+"""`python -m donations.standin --port 12111 --webhook-url URL --webhook-secret whsec_demo`
 
 Runs the stand-in in the foreground (the run command's demo mode). Prints its URL first.
 """
@@ -11,12 +11,12 @@ import logging
 import signal
 import sys
 
-from tests.stripe_standin.standin import StripeStandin
+from donations.standin.standin import StripeStandin
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.stripe_standin",
+        prog="python -m donations.standin",
         description="A local Stripe stand-in (demo mode: no money moves).",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -40,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         enabled_events=tuple(filter(None, args.enabled_events.split(","))),
     )
     standin.bind()
-    print(f"Stripe stand-in (DEMO MODE: no money moves) listening on {standin.url}", flush=True)
+    banner = f"Stripe stand-in (DEMO MODE: no money moves) listening on {standin.url}\n"
     if args.webhook_url:
-        print(f"Stripe stand-in: events are POSTed to {args.webhook_url}", flush=True)
+        banner += f"Stripe stand-in: events are POSTed to {args.webhook_url}\n"
+    sys.stdout.write(banner)  # the first line is the URL, for whoever started it
+    sys.stdout.flush()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         standin.serve_forever()

@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.stripe_standin import api, dashboard, pages
-from tests.stripe_standin.params import StripeError, parse_form
-from tests.stripe_standin.store import RequestContext, Store, new_id
+from donations.standin import api, dashboard, pages
+from donations.standin.params import StripeError, parse_form
+from donations.standin.store import RequestContext, Store, new_id
 
 if TYPE_CHECKING:
-    from tests.stripe_standin.standin import StripeStandin
+    from donations.standin.standin import StripeStandin
 
 logger = logging.getLogger(__name__)
 

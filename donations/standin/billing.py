@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.stripe_standin import objects
-from tests.stripe_standin.params import (
+from donations.standin import objects
+from donations.standin.params import (
     Params,
     StripeError,
     boolean,
@@ -21,8 +21,8 @@ from tests.stripe_standin.params import (
     string,
     url,
 )
-from tests.stripe_standin.payments import invoice_charge, invoice_settle
-from tests.stripe_standin.store import Store, new_id
+from donations.standin.payments import invoice_charge, invoice_settle
+from donations.standin.store import Store, new_id
 
 Obj = dict[str, Any]
 LIVE = ("active", "past_due", "trialing", "unpaid")
@@ -246,7 +246,6 @@ def portal_session_create(store: Store, params: Params, base_url: str) -> Obj:
         },
     )
     customer_id = string(params, "customer", "customer", required=True)
-    assert customer_id is not None
     store.get(customer_id, "customer", "customer")
     bps_id = new_id("bps")
     return store.add(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.stripe_standin import objects
-from tests.stripe_standin.params import (
+from donations.standin import objects
+from donations.standin.params import (
     Params,
     StripeError,
     boolean,
@@ -19,7 +19,7 @@ from tests.stripe_standin.params import (
     string,
     url,
 )
-from tests.stripe_standin.store import Store, new_id
+from donations.standin.store import Store, new_id
 
 Obj = dict[str, Any]
 
@@ -109,7 +109,6 @@ def _line_item(store: Store, raw: Any, index: int, mode: str, now: int) -> tuple
         },
     )
     quantity = integer(raw, "quantity", f"{where}[quantity]")
-    assert quantity is not None
     if quantity < 1:
         raise StripeError("Quantity must be at least 1.", param=f"{where}[quantity]")
     if "price" in raw:
@@ -141,11 +140,9 @@ def _price_from_data(store: Store, data: Any, where: str, now: int) -> Obj:
         },
     )
     currency = string(data, "currency", f"{where}[currency]", required=True)
-    assert currency is not None
     if currency != currency.lower() or len(currency) != 3 or not currency.isalpha():
         raise StripeError(f"Invalid currency: {currency}.", param=f"{where}[currency]")
     amount = integer(data, "unit_amount", f"{where}[unit_amount]")
-    assert amount is not None
     if amount < 0 or amount > 99_999_999:
         raise StripeError(
             "This value must be greater than or equal to 0 and less than or equal to 99999999.",
@@ -175,7 +172,6 @@ def _price_from_data(store: Store, data: Any, where: str, now: int) -> Obj:
             f"{where}[product_data][name]",
             required=True,
         )
-        assert name is not None
         product_obj = store.add(objects.product(name, now))
     return store.add(
         objects.price(
@@ -202,7 +198,6 @@ def _mode(store: Store, params: Params) -> tuple[str, str | None]:
     choice(params, "mode", "mode", ("payment", "subscription", "setup"))
     if mode == "setup":
         raise StripeError("The stand-in does not implement `setup` mode.", param="mode")
-    assert mode is not None
     submit_type = choice(
         params, "submit_type", "submit_type", ("auto", "book", "donate", "pay", "subscribe")
     )

@@ -12,9 +12,9 @@ import pytest
 import stripe
 from django.conf import settings
 
-from tests.stripe_signing import stripe_signature_header
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params, post_form, subscription_params
+from donations.standin import StripeStandin
+from donations.standin.signing import stripe_signature_header
+from tests.donations.standin.conftest import donation_params, post_form, subscription_params
 
 
 class Receiver(ThreadingHTTPServer):

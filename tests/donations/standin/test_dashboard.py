@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     donation_params,
     get_page,
     post_form,
@@ -33,7 +33,8 @@ def test_dashboard_settles_a_bank_debit_and_shows_no_email_address(
 
     after = _press(stripe_standin, "session", session.id, "settle")
 
-    assert "Done: settle" in after and "Settle: paid" not in after
+    assert "Done: settle" in after
+    assert "Settle: paid" not in after
     [event] = stripe_standin.events("checkout.session.async_payment_succeeded")
     assert event["data"]["object"]["id"] == session.id
 
@@ -53,8 +54,10 @@ def test_dashboard_renews_fails_refunds_and_disputes(
     types = [e["type"] for e in stripe_standin.events()]
     assert types.count("invoice.paid") == 2
     assert "invoice.payment_failed" in types
-    assert "charge.refunded" in types and "charge.dispute.created" in types
-    assert "past_due" in page and "(disputed)" in page
+    assert "charge.refunded" in types
+    assert "charge.dispute.created" in types
+    assert "past_due" in page
+    assert "(disputed)" in page
 
 
 def test_dashboard_and_control_api_expire_an_open_session(

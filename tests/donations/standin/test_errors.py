@@ -10,8 +10,8 @@ import pytest
 import stripe
 from django.conf import settings
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params
 
 
 def _client(standin: StripeStandin, key: str, retries: int = 0) -> stripe.StripeClient:
@@ -91,7 +91,8 @@ def test_fail_next_402_is_a_card_error_with_its_decline_code(
         _client(stripe_standin, settings.STRIPE_SECRET_KEY).v1.customers.create()
 
     assert raised.value.code == "card_declined"
-    assert raised.value.error is not None and raised.value.error.decline_code
+    assert raised.value.error is not None
+    assert raised.value.error.decline_code
 
 
 def test_fail_next_429_is_a_rate_limit_error(stripe_standin: StripeStandin) -> None:
@@ -111,7 +112,8 @@ def test_dropped_connection_is_an_api_connection_error(stripe_standin: StripeSta
 
     assert not stripe_standin.store.find("checkout.session")
     [attempt] = stripe_standin.requests("/v1/checkout/sessions")
-    assert attempt["dropped"] is True and attempt["status"] is None
+    assert attempt["dropped"] is True
+    assert attempt["status"] is None
 
 
 def test_sdk_retry_after_a_500_reuses_the_idempotency_key_and_creates_once(

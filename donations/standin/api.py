@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tests.stripe_standin import billing, checkout, objects
-from tests.stripe_standin.params import Params, StripeError, integer, reject_unknown
-from tests.stripe_standin.store import Store
+from donations.standin import billing, checkout, objects
+from donations.standin.params import Params, StripeError, integer, reject_unknown
+from donations.standin.store import Store
 
 Obj = dict[str, Any]
 Handler = Callable[[Store, Params, str, str], Obj]  # store, params, path id, base url

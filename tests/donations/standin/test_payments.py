@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import (
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import (
     donation_params,
     previous,
     subscription_params,
@@ -35,7 +36,8 @@ def test_one_time_payment_emits_signed_events_in_stripes_order(
     assert completed["customer"] is None  # payment mode keeps a guest customer, like Stripe
     intent = client.v1.payment_intents.retrieve(completed["payment_intent"])
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 2500, "eur")
-    assert intent.metadata is not None and intent.metadata.to_dict() == {"frequency": "once"}
+    assert intent.metadata is not None
+    assert intent.metadata.to_dict() == {"frequency": "once"}
     assert intent.latest_charge == events[0].data.object["id"]
     charge = client.v1.charges.retrieve(str(intent.latest_charge))
     assert (charge.paid, charge.status, charge.payment_intent) == (True, "succeeded", intent.id)
@@ -65,16 +67,19 @@ def test_subscription_payment_links_session_subscription_invoice_and_payment(
     assert (session.status, session.payment_status) == ("complete", "paid")
     subscription = client.v1.subscriptions.retrieve(session.subscription)
     invoice = client.v1.invoices.retrieve(session.invoice, params={"expand": ["payments"]})
-    assert invoice.parent is not None and invoice.parent.subscription_details is not None
+    assert invoice.parent is not None
+    assert invoice.parent.subscription_details is not None
     assert invoice.parent.subscription_details.subscription == subscription.id
     assert (invoice.billing_reason, invoice.status) == ("subscription_create", "paid")
     assert (invoice.amount_paid, invoice.currency, invoice.customer) == (
         1000, "eur", session.customer,
     )  # fmt: skip
-    assert subscription.status == "active" and subscription.latest_invoice == invoice.id
+    assert subscription.status == "active"
+    assert subscription.latest_invoice == invoice.id
     assert subscription.metadata.to_dict() == {"frequency": "monthly"}
     item = subscription["items"].data[0]
-    assert item.price.unit_amount == 1000 and item.price.recurring.interval == "month"
+    assert item.price.unit_amount == 1000
+    assert item.price.recurring.interval == "month"
     assert item.current_period_end > item.current_period_start
     assert invoice.payments is not None
     intent_id = invoice.payments.data[0].payment.payment_intent
@@ -186,13 +191,11 @@ def test_refunds_emit_charge_refunded_and_cannot_exceed_the_charge(
     refunded = verified_events(stripe_standin, "charge.refunded")
     assert [e.data.object["amount_refunded"] for e in refunded] == [1000, 2500]
     assert refunded[-1].data.object["refunded"] is True
-    assert refunded[-1].request is not None and refunded[-1].request.id is not None
-    try:
+    assert refunded[-1].request is not None
+    assert refunded[-1].request.id is not None
+    with pytest.raises(stripe.InvalidRequestError) as third_refund:
         client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 1})
-    except stripe.InvalidRequestError as exc:
-        assert exc.code == "charge_already_refunded"
-    else:
-        raise AssertionError("a third refund of a fully refunded charge went through")
+    assert third_refund.value.code == "charge_already_refunded"
 
 
 def test_events_can_be_listed_and_retrieved_through_the_api_like_stripes(

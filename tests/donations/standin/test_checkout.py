@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.stripe_standin import StripeStandin
-from tests.stripe_standin_tests.conftest import donation_params, subscription_params
+from donations.standin import StripeStandin
+from tests.donations.standin.conftest import donation_params, subscription_params
 
 
 def test_payment_session_is_created_and_its_params_recorded(
@@ -29,7 +29,8 @@ def test_payment_session_is_created_and_its_params_recorded(
     assert session.metadata is not None
     assert session.metadata.to_dict() == {"frequency": "once"}
     assert session.client_reference_id == "ref-1"
-    assert session.customer is None and session.payment_intent is None
+    assert session.customer is None
+    assert session.payment_intent is None
     [request] = stripe_standin.requests("/v1/checkout/sessions")
     assert request["method"] == "POST"
     assert request["idempotency_key"] == "donation-1"
@@ -56,7 +57,8 @@ def test_subscription_session_records_interval_and_subscription_metadata(
     assert params["subscription_data"] == {"metadata": {"frequency": "monthly"}}
     line_items = client.v1.checkout.sessions.line_items.list(session.id)
     price = line_items.data[0].price
-    assert price is not None and price.recurring is not None
+    assert price is not None
+    assert price.recurring is not None
     assert price.recurring.interval == interval
 
 
@@ -124,7 +126,8 @@ def test_invalid_session_params_are_refused_like_stripe_with_the_param_named(
         client.v1.checkout.sessions.create(params=params)
 
     assert raised.value.param == param
-    assert raised.value.error is not None and raised.value.error.type == "invalid_request_error"
+    assert raised.value.error is not None
+    assert raised.value.error.type == "invalid_request_error"
     assert stripe_standin.store.objects == {}  # no session, nor its price or product
 
 
@@ -177,8 +180,10 @@ def test_expand_replaces_ids_with_objects_like_stripe(
     )
 
     subscription, invoice = expanded.subscription, expanded.invoice
-    assert isinstance(subscription, stripe.Subscription) and subscription.status == "active"
-    assert isinstance(invoice, stripe.Invoice) and invoice.status == "paid"
+    assert isinstance(subscription, stripe.Subscription)
+    assert subscription.status == "active"
+    assert isinstance(invoice, stripe.Invoice)
+    assert invoice.status == "paid"
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["no_such_field"]})
     assert raised.value.param == "expand"

@@ -8,11 +8,11 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from tests.stripe_standin import billing, checkout, payments
-from tests.stripe_standin.objects import format_amount
-from tests.stripe_standin.pages import CSS, FREQUENCY, Page
-from tests.stripe_standin.params import StripeError
-from tests.stripe_standin.store import Store
+from donations.standin import billing, checkout, payments
+from donations.standin.objects import format_amount
+from donations.standin.pages import CSS, FREQUENCY, Page
+from donations.standin.params import StripeError
+from donations.standin.store import Store
 
 Obj = dict[str, Any]
 ROWS = 30

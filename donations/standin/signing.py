@@ -1,8 +1,8 @@
-"""Stripe's webhook signature, for tests that post recorded events to our webhook endpoint.
+"""Stripe's webhook signature, as the stand-in signs every event it POSTs.
 
 `Stripe-Signature: t=<unix ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>` is what Stripe
-sends and what `stripe.Webhook.construct_event` verifies. Standard library only: the local
-Stripe stand-in signs with it too and runs without Django.
+sends and what `stripe.Webhook.construct_event` verifies. Standard library only, like the rest
+of the stand-in; the tests that post recorded events to our webhook endpoint sign with it too.
 """
 
 from __future__ import annotations

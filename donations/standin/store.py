@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.stripe_standin.params import no_such
+from donations.standin.params import no_such
 
 # The API version stripe-python 16.x pins (`stripe.api_version`); events carry it.
 API_VERSION = "2026-10-28.endive"

@@ -8,11 +8,11 @@ import json
 import threading
 from typing import Any
 
-from tests.stripe_standin import billing, checkout, payments
-from tests.stripe_standin.params import StripeError
-from tests.stripe_standin.server import Handler, StandinServer
-from tests.stripe_standin.store import API_VERSION, Store
-from tests.stripe_standin.webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
+from donations.standin import billing, checkout, payments
+from donations.standin.params import StripeError
+from donations.standin.server import Handler, StandinServer
+from donations.standin.store import API_VERSION, Store
+from donations.standin.webhooks import DEFAULT_RETRY_DELAYS, WebhookSender
 
 Obj = dict[str, Any]
 
@@ -52,17 +52,20 @@ class StripeStandin:
     # --- lifecycle ----------------------------------------------------------------------------
     def bind(self) -> StripeStandin:
         """Open the listening socket (so `url` is known) without serving yet."""
+        self._bound()
+        return self
+
+    def _bound(self) -> StandinServer:
         if self._server is None:
             self._server = StandinServer((self._host, self._port), Handler)
             self._server.standin = self
-        return self
+        return self._server
 
     def start(self) -> StripeStandin:
         """Serve on a background thread (tests)."""
-        self.bind()
-        assert self._server is not None
+        server = self._bound()
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
+            target=server.serve_forever,
             kwargs={"poll_interval": 0.1},
             name="stripe-standin",
             daemon=True,
@@ -73,13 +76,12 @@ class StripeStandin:
 
     def serve_forever(self) -> None:
         """Serve in the calling thread (the CLI) until interrupted."""
-        self.bind()
-        assert self._server is not None
+        server = self._bound()
         self.webhooks.start()
         try:
-            self._server.serve_forever(poll_interval=0.2)
+            server.serve_forever(poll_interval=0.2)
         finally:
-            self._server.server_close()
+            server.server_close()
             self.webhooks.stop()
 
     def stop(self) -> None:
@@ -91,7 +93,8 @@ class StripeStandin:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "start() the stand-in first"
+        if self._server is None:
+            raise RuntimeError("start() the stand-in first")
         return int(self._server.server_address[1])
 
     @property
@@ -201,14 +204,25 @@ class StripeStandin:
     def control(self, method: str, route: str, args: Obj) -> Any:
         """Answer one control call; None for an unknown route."""
         parts = route.strip("/").split("/")
-        if method == "GET" and parts == ["requests"]:
-            return self.requests(args.get("path_prefix"))
-        if method == "GET" and parts == ["events"]:
-            return self.events(args.get("type"))
-        if method == "GET" and parts == ["webhook-attempts"]:
-            return self.webhook_attempts()
+        if method == "GET":
+            return self._control_read(parts, args)
         if method != "POST":
             return None
+        if len(parts) == 3:
+            kind, object_id, action = parts
+            return self._control_object(kind, object_id, action, args)
+        return self._control_post(parts, args)
+
+    def _control_read(self, parts: list[str], args: Obj) -> Any:
+        if parts == ["requests"]:
+            return self.requests(args.get("path_prefix"))
+        if parts == ["events"]:
+            return self.events(args.get("type"))
+        if parts == ["webhook-attempts"]:
+            return self.webhook_attempts()
+        return None
+
+    def _control_post(self, parts: list[str], args: Obj) -> Any:
         if parts == ["reset"]:
             self.reset()
             return {"reset": True}
@@ -225,9 +239,10 @@ class StripeStandin:
             return {"held": True}
         if parts == ["webhooks", "release"]:
             return {"released": self.release_webhooks(str(args.get("order", "emitted")))}
-        if len(parts) != 3:
-            return None
-        kind, object_id, action = parts
+        return None
+
+    def _control_object(self, kind: str, object_id: str, action: str, args: Obj) -> Any:
+        """`POST /_standin/<kind>/<id>/<action>`: make something happen to one object."""
         actions = {
             ("sessions", "pay"): lambda: self.pay(
                 object_id, _flag(args.get("delayed")), args.get("email")

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.stripe_standin.store import new_id
+from donations.standin.store import new_id
 
 SHAPES = Path(__file__).with_name("shapes.json")
 ZERO_DECIMAL = {

@@ -1,4 +1,4 @@
-"""The run command's stand-in: `python -m tests.stripe_standin`, with no Django."""
+"""The run command's stand-in: `python -m donations.standin`, with no Django."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import stripe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_cli_starts_prints_its_url_and_serves_the_api() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.stripe_standin", "--port", "0", "--quiet",
+        [sys.executable, "-m", "donations.standin", "--port", "0", "--quiet",
          "--webhook-url", "http://127.0.0.1:9/stripe/webhook/", "--webhook-secret", "whsec_x"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -34,7 +34,7 @@ def test_cli_starts_prints_its_url_and_serves_the_api() -> None:
 
 
 def test_stand_in_imports_no_django() -> None:
-    code = "import sys, tests.stripe_standin.__main__; print('django' in sys.modules)"
+    code = "import sys, donations.standin.__main__; print('django' in sys.modules)"
 
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
