@@ -18,6 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from newsletter.models import Subscriber
+from newsletter.tasks.subscribers import send_confirmation_email
+from newsroom.errors import ApplicationError
 from newsroom.mail_quota import mail_quota_take
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ MAX_EMAIL_LENGTH = 254
 INVALID_EMAIL_MESSAGE = "Please enter a valid email address, such as name@example.org."
 
 
-class SubscriberError(Exception):
+class SubscriberError(ApplicationError):
     """A subscriber write that cannot happen, with a message safe to show."""
 
 
@@ -81,9 +83,7 @@ def _release_confirmation_slot(subscriber_id: int, claimed_at: datetime) -> None
 
 
 def _queue_confirmation(subscriber_id: int) -> None:
-    from newsletter.tasks.subscribers import send_confirmation_email
-
-    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id))
+    send_confirmation_email.delay_on_commit(subscriber_id)
 
 
 def _record_consent(subscriber: Subscriber, *, source: str, now: datetime) -> None:

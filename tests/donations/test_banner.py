@@ -64,7 +64,8 @@ def test_update_amounts_renders_the_presets_for_the_new_choice_without_starting_
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'value="annual" checked' in page and '<option value="eur" selected>' in page
+    assert 'value="annual" checked' in page
+    assert '<option value="eur" selected>' in page
     assert 'name="amount" value="100" checked' in page  # the new set's default
     assert 'role="alert"' not in page
     assert 'formaction="/support/"' in page

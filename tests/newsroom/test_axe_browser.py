@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from donations.services.manage import manage_url
+from donations.links import manage_url
 from tests.accessibility import SCREENS, axe_violations, describe
 from tests.donations.factories import make_donor
 from tests.newsletter.factories import IssueFactory, IssueItemFactory
@@ -25,7 +25,7 @@ def _pages(live_url: str) -> dict[str, str]:
     issue = IssueFactory.create(sent=True, subject="This week at the Ledger")
     for n in range(3):
         IssueItemFactory.create(issue=issue, title=f"Story {n}")
-    manage = manage_url(donor=make_donor()).removeprefix("http://testserver")
+    manage = manage_url(donor_id=make_donor().pk).removeprefix("http://testserver")
     return {
         "article": "/",
         "support": "/support/",

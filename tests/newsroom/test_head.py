@@ -10,11 +10,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from donations.links import manage_url, reminder_stop_url
 from donations.models import Reminder
-from donations.services.manage import manage_url
-from donations.services.reminders import reminder_create, reminder_opt_out_url
+from donations.services.reminders import reminder_create
 from newsletter.models import Subscriber
-from newsletter.tokens import issue_preview_url, make_confirm_token, unsubscribe_url
+from newsletter.tokens import confirm_url, issue_preview_url, unsubscribe_url
 from tests.donations.factories import make_donor
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
@@ -53,10 +53,10 @@ def public_urls() -> dict[str, str]:
         "support": "/support/",
         "thank_you": "/support/thank-you/?session_id=cs_test_abc",
         "manage": "/support/manage/",
-        "manage_open": _local(manage_url(donor=make_donor())),
-        "reminder_opt_out": _local(reminder_opt_out_url(reminder=reminder)),
+        "manage_open": _local(manage_url(donor_id=make_donor().pk)),
+        "reminder_opt_out": _local(reminder_stop_url(reminder_id=reminder.pk)),
         "signup": "/newsletter/",
-        "confirm": f"/newsletter/confirm/{make_confirm_token(pending.pk)}/",
+        "confirm": _local(confirm_url(pending.pk)),
         "unsubscribe": _local(unsubscribe_url(active.pk)),
         "preview": "/newsletter/preview/",
         "archive": "/newsletter/archive/",
