@@ -8,11 +8,9 @@ the banner's copy and amounts become staff-editable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from tests.accessibility import SCREENS, axe_violations, describe, screen_page
 
@@ -41,13 +39,6 @@ UNSEEN_JS = """
   return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) !== e;
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _contrast(page: Any, first: str, second: str) -> float:

@@ -6,19 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from donations.links import manage_url
 from tests.accessibility import SCREENS, axe_violations, describe
 from tests.donations.factories import make_donor
 from tests.newsletter.factories import IssueFactory, IssueItemFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> None:
-    cache.clear()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("empty_cache"),
+]
 
 
 def _pages(live_url: str) -> dict[str, str]:

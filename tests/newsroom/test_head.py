@@ -3,10 +3,7 @@ and a HEAD on a link that acts when POSTed changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
@@ -18,19 +15,12 @@ from newsletter.tokens import confirm_url, issue_preview_url, unsubscribe_url
 from tests.donations.factories import make_donor
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 # Endpoints that only take a POST (forms' targets, webhooks), not pages anybody opens.
 POST_ONLY = {"donations:checkout", "donations:remind_me", "donations:stripe_webhook"}
 # Namespaces that are not the site's public pages: the staff admin and anymail's webhooks.
 NOT_PUBLIC_NAMESPACES = ("admin", "anymail")
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _local(url: str) -> str:

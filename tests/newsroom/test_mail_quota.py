@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
@@ -21,17 +21,10 @@ from newsletter.models import Subscriber
 from newsroom.mail_quota import mail_quota_key, mail_quota_take
 from tests.donations.factories import DonorFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], Any]]]]
 ADDRESS = "target@example.org"
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _from(n: int) -> str:
