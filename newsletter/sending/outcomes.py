@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
-from celery import Task
 from django.conf import settings
+
+from newsroom.errors import TransientError
 
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
-class TransientSendError(Exception):
-    """The mail server or provider could not be reached: the lane's task retries later."""
+class TransientSendError(TransientError):
+    """The mail server or provider could not be reached: the lane's task retries later (the
+    task base's one retry policy for transient errors)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +92,3 @@ def retry_delay(attempts: int) -> timedelta:
     """
     base = settings.NEWSLETTER_RETRY_SECONDS
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
-
-
-class MailTask(Task):
-    """The send's retry policy for transient mail errors, declared once: every task that
-    sends mail (the lanes, the weekly beat's staff notice, a staff test copy) is one of these.
-    The longest wait (300 s) stays far below the broker's visibility timeout (an hour), so no
-    retried task is redelivered early."""
-
-    autoretry_for = (TransientSendError, OSError, smtplib.SMTPException)
-    retry_backoff = 15
-    retry_backoff_max = 300
-    retry_jitter = True
-    max_retries = 10

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
@@ -25,15 +24,17 @@ from newsletter.models import Delivery, DeliveryBatch, Issue, IssueItem
 from newsletter.rendering import render_issue
 from newsletter.sending import claims
 from newsletter.sending.messages import MessageFactory
-from newsletter.sending.outcomes import MailTask
 from newsletter.services.sends import STARTABLE, enqueue_batches, issue_start_sending
+from newsroom import mail
+from newsroom.errors import ApplicationError
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class IssueStateError(Exception):
+class IssueStateError(ApplicationError):
     """The action does not fit the issue's current state (the message says why)."""
 
 
@@ -142,12 +143,10 @@ def issue_send_test(*, issue: Issue, user_id: int, email: str) -> None:
     """Queue a test copy to the staff member; it never touches the delivery ledger."""
     if not email:
         raise IssueStateError("Your staff account has no email address to send a test to.")
-    transaction.on_commit(lambda: send_issue_test.delay(issue.pk, user_id))
+    send_issue_test.delay_on_commit(issue.pk, user_id)
 
 
-@shared_task(
-    name="newsletter.tasks.send_issue_test", soft_time_limit=50, time_limit=60, base=MailTask
-)
+@task(name="newsletter.tasks.send_issue_test", soft_time_limit=50, time_limit=60)
 def send_issue_test(issue_id: int, user_id: int) -> bool:
     """A test copy to a staff member; marked as a test, never in the delivery ledger."""
     issue = Issue.objects.filter(pk=issue_id).first()
@@ -159,7 +158,7 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
     # touch the issue row), so the send's per-process rendering cache would show an old one.
     factory = MessageFactory(issue=issue, rendered=render_issue(issue), connection=connection)
     signup = settings.SITE_URL + reverse("newsletter:signup")
-    factory.build_test(email=user.email, unsubscribe_link=signup).send()
+    mail.send(factory.build_test(email=user.email, unsubscribe_link=signup))
     logger.info("newsletter test copy sent", extra={"issue_id": issue_id, "user_id": user_id})
     return True
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from celery import Task, shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from newsletter.models import DeliveryBatch, Issue
 from newsletter.sending import claims, run_lane
-from newsletter.sending.outcomes import MailTask
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +35,19 @@ _LANE_SOFT_LIMIT = settings.NEWSLETTER_LANE_SECONDS + 120
 _LANE_HARD_LIMIT = _LANE_SOFT_LIMIT + 30
 
 
-@shared_task(
+@task(
     name="newsletter.tasks.send_issue_batch",
-    bind=True,
-    acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=_LANE_SOFT_LIMIT,
     time_limit=_LANE_HARD_LIMIT,
-    base=MailTask,
 )
-def send_issue_batch(self: Task, issue_id: int) -> dict[str, int]:
-    """One lane: send batches of the issue, then hand over to a fresh lane or finish it."""
+def send_issue_batch(issue_id: int) -> dict[str, int]:
+    """One lane: send batches of the issue, then hand over to a fresh lane or finish it.
+    A provider or server that cannot be reached ends it with `TransientSendError`, which
+    the task base retries with backoff."""
     result = run_lane(issue_id=issue_id)
     if result.more:
-        send_issue_batch.delay(issue_id)
+        send_issue_batch.delay_on_commit(issue_id)
     elif not result.stopped:
         # Batches still open are leased by another lane or wait for a retry: that lane, or
         # the sweeper once they are due, sends them. Otherwise the issue is done.
@@ -62,11 +60,8 @@ def enqueue_batches(*, issue_id: int, lanes: int | None = None) -> None:
     count = lanes if lanes is not None else settings.NEWSLETTER_SEND_LANES
     Issue.objects.filter(pk=issue_id).update(lanes_queued_at=timezone.now())
 
-    def enqueue() -> None:
-        for _ in range(max(count, 1)):
-            send_issue_batch.delay(issue_id)
-
-    transaction.on_commit(enqueue)
+    for _ in range(max(count, 1)):
+        send_issue_batch.delay_on_commit(issue_id)
 
 
 def _web_slug_for(issue: Issue, *, now: datetime) -> str:

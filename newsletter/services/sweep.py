@@ -10,30 +10,28 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from newsletter.models import DeliveryBatch, Issue, NoIssueNotice
-from newsletter.sending.outcomes import MailTask
 from newsletter.services.sends import enqueue_batches, issue_finish_if_done, issue_start_due
+from newsroom import mail
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="newsletter.tasks.send_weekly_issue", soft_time_limit=100, time_limit=120, base=MailTask
-)
+@task(name="newsletter.tasks.send_weekly_issue", soft_time_limit=100, time_limit=120)
 def send_weekly_issue() -> str:
     """Beat, every send day at the send time: start the due issue or tell staff none is ready."""
     return weekly_send()
 
 
-@shared_task(name="newsletter.tasks.sweep_deliveries", soft_time_limit=100, time_limit=120)
+@task(name="newsletter.tasks.sweep_deliveries", soft_time_limit=100, time_limit=120)
 def sweep_deliveries() -> dict[str, int]:
     """Beat, every NEWSLETTER_SWEEP_SECONDS: start due issues, finish drained ones, queue
     lanes for work no lane is doing."""
@@ -55,17 +53,18 @@ def _notify_no_issue_ready(*, send_day: date) -> bool:
             NoIssueNotice.objects.create(send_day=send_day)
             # Sent inside the transaction: if the mail fails, the row rolls back and the task's
             # retry tries again; if the row exists, a second beat sends nothing.
-            send_mail(
-                subject=f"No newsletter issue is ready for {send_day:%A %d %B}",
-                message=(
-                    f"The weekly send of {settings.SITE_NAME} ran at "
-                    f"{settings.NEWSLETTER_SEND_TIME} and found no scheduled issue, so nothing "
-                    "was sent to subscribers.\n\n"
-                    "Compose an issue and schedule it, or use 'Send now', in the admin:\n"
-                    f"{settings.SITE_URL}/admin/newsletter/issue/\n"
-                ),
-                from_email=None,
-                recipient_list=recipients,
+            mail.send(
+                EmailMessage(
+                    subject=f"No newsletter issue is ready for {send_day:%A %d %B}",
+                    body=(
+                        f"The weekly send of {settings.SITE_NAME} ran at "
+                        f"{settings.NEWSLETTER_SEND_TIME} and found no scheduled issue, so "
+                        "nothing was sent to subscribers.\n\n"
+                        "Compose an issue and schedule it, or use 'Send now', in the admin:\n"
+                        f"{settings.SITE_URL}/admin/newsletter/issue/\n"
+                    ),
+                    to=recipients,
+                )
             )
     except IntegrityError:
         return False

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.crypto import salted_hmac
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsletter.forms import SignupForm
 from newsletter.models import Issue
@@ -39,7 +39,8 @@ from newsletter.selectors import (
     sent_issues,
     web_visible_issue,
 )
-from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
+from newsletter.tokens import issue_preview_link, issue_preview_url
+from newsroom.errors import InvalidLink
 
 ARCHIVE_PAGE_SIZE = 20
 # Pages that change when an issue is sent (preview, archive, feed) are kept only briefly;
@@ -59,7 +60,7 @@ def _origin(url: str) -> str:
 
 def _first_party_only(response: HttpResponse) -> HttpResponse:
     """Issue pages may show images from this site and the newsroom's site, nothing else."""
-    hosts = {_origin(settings.SITE_URL), _origin(getattr(settings, "NEWSLETTER_FEED_URL", ""))}
+    hosts = {_origin(settings.SITE_URL), _origin(settings.NEWSLETTER_FEED_URL)}
     response._csp_replace = {  # type: ignore[attr-defined]  # read by django-csp's middleware
         "img-src": ["'self'", "data:", *sorted(h for h in hosts if h)],
         "style-src-attr": ["'unsafe-inline'"],  # the email's CSS is inlined into attributes
@@ -103,7 +104,7 @@ def _render_issue(
     return _first_party_only(response)
 
 
-@require_GET
+@require_safe
 def preview(request: HttpRequest) -> HttpResponse:
     """The latest sent issue; before the first send, the sample; else a friendly page."""
     return _render_issue(
@@ -115,7 +116,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
     issue = web_visible_issue(slug)
     if issue is None:
@@ -123,12 +124,12 @@ def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_issue(request, issue_page(issue), template="newsletter/issue.html", public=True)
 
 
-@require_GET
+@require_safe
 def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
     """Staff's shareable preview of any issue: the signed, expiring token is the credential."""
     try:
-        issue_id = read_issue_preview_token(token)
-    except InvalidToken as error:
+        issue_id = issue_preview_link.read(token)
+    except InvalidLink as error:
         raise Http404("This preview link is not valid or has expired.") from error
     issue = get_object_or_404(Issue, pk=issue_id)
     return _render_issue(
@@ -137,7 +138,7 @@ def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
     """Staff who may see issues: make a signed, expiring preview link to send a colleague."""
     if not request.user.has_perm("newsletter.view_issue"):
@@ -152,7 +153,7 @@ def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(sent_issues(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     response = render(request, "newsletter/archive.html", {"issues": page})

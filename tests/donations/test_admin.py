@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
+from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 EXPORT = "/admin/donations/donation/export/"
@@ -65,8 +65,27 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     assert '<td class="active-monthly">2</td>' in page
     assert '<td class="active-annual">1</td>' in page
     assert '<td class="mrr">25.00</td>' in page  # 5 + 10 + 120 / 12
-    assert "<svg" in page and page.count('class="week"') == 12
+    assert "<svg" in page
+    assert page.count('class="week"') == 12
     assert "<td>16 Nov 2026</td><td>2</td><td>1</td>" in page
+
+
+def test_the_weekly_chart_has_labelled_axes_with_units(staff: Client) -> None:
+    for days in (1, 2, 3):
+        RecurringDonationFactory(started_at=NOW - timedelta(days=days))
+    with time_machine.travel(NOW, tick=False):
+        page = staff.get("/admin/donations/donation/figures/").content.decode()
+    start = page.index('<svg class="figures-chart"')
+    svg = page[start : page.index("</svg>", start)]
+    assert ">Recurring gifts per week</text>" in svg  # the count axis and its unit
+    assert ">Week starting (Monday)</text>" in svg  # the time axis
+    ticks = [t.split(">")[1] for t in svg.split('<text class="chart-tick"')[1:]]
+    assert [t.removesuffix("</text") for t in ticks] == ["0", "1", "2", "3", "1", "2", "3"]
+    weeks = svg.count('<text class="chart-week"')
+    assert weeks == 12
+    assert ">16 Nov</text>" in svg
+    assert "New (above the line)" in svg
+    assert "Cancelled (below)" in svg
 
 
 def test_figures_page_is_for_staff_only(client: Client) -> None:
@@ -266,7 +285,7 @@ def test_admin_lists_take_the_same_queries_for_3_rows_as_for_30(staff: Client, p
 def test_a_manage_link_sent_before_erasure_opens_no_portal_after_it(
     staff: Client, stripe_standin: StripeStandin
 ) -> None:
-    from donations.services.manage import manage_token_make
+    from donations.links import past_due_manage_link
 
     recurring = RecurringDonationFactory(
         donor=DonorFactory(email="gone@example.org"),
@@ -274,7 +293,7 @@ def test_a_manage_link_sent_before_erasure_opens_no_portal_after_it(
         status=RecurringDonation.Status.CANCELLED,
     )
     assert isinstance(recurring, RecurringDonation)
-    link = f"/support/manage/{manage_token_make(donor=recurring.donor, past_due=True)}/"
+    link = f"/support/manage/{past_due_manage_link.make(recurring.donor.pk)}/"
     staff.post(
         "/admin/donations/donor/", {"action": "erase", "_selected_action": [recurring.donor_id]}
     )
