@@ -78,79 +78,103 @@ class Progress:
         return self._raw() - self.base
 
 
-def run_send(count: int, env: dict[str, str], args: Any, sink: Sink | None, standin: Any) -> str:
-    from django.utils import timezone
+class SendRun:
+    """One send of N subscribers: the processes, the watchers, the kill, the figures."""
 
-    from newsletter.models import Issue
-    from newsletter.services.issues import issue_send_now
+    def __init__(self, count: int, env: dict[str, str], args: Any, sink: Sink | None,
+                 standin: Any) -> None:  # fmt: skip
+        self.count, self.args, self.sink, self.standin = count, args, sink, standin
+        data.fill_subscribers(count)
+        self.workers = [Worker(env, n) for n in range(args.workers)]
+        for worker in self.workers:
+            worker.wait_ready()
+        self.beat = Beat(env)
+        self.memory = RSSWatcher(self.workers)
+        sink_pid = sink.process.pid if sink is not None and sink.kind == "smtp-sink" else None
+        self.cpu = CPUWatcher(self.workers, sink_pid)
+        self.issue = data.make_issue(f"Bench {count}")
+        self.progress = Progress(sink, standin, self.issue.pk)
+        self.calls_before = standin.stats()["calls"] if standin is not None else 0
+        self.killed_at: Any = None
+        self.kill_clock = self.elapsed = 0.0
 
-    data.fill_subscribers(count)
-    workers = [Worker(env, n) for n in range(args.workers)]
-    for worker in workers:
-        worker.wait_ready()
-    beat = Beat(env)
-    watcher = RSSWatcher(workers)
-    sink_pid = sink.process.pid if sink is not None and sink.kind == "smtp-sink" else None
-    cpu = CPUWatcher(workers, sink_pid)
-    cpu.sample()
-    issue = data.make_issue(f"Bench {count}")
-    progress = Progress(sink, standin, issue.pk)
-    calls_before = standin.stats()["calls"] if standin is not None else 0
-    killed_at: Any = None
-    kill_clock = 0.0
-    deadline = time.monotonic() + max(900.0, count / 20)
-    profiler = profile(workers[0], count, args.profile) if args.profile else None
-    try:
-        started = time.perf_counter()
-        issue_send_now(issue=issue)
+    def run(self) -> str:
+        from newsletter.services.issues import issue_send_now
+
+        self.cpu.sample()
+        profiler = profile(self.workers[0], self.count, self.args.profile)
+        try:
+            self.started = time.perf_counter()
+            issue_send_now(issue=self.issue)
+            self._watch()
+            self.elapsed = time.perf_counter() - self.started
+            self.cpu.sample()
+        finally:
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
+            for worker in self.workers:
+                worker.stop()
+            self.beat.stop()
+        return self.figures()
+
+    def _watch(self) -> None:
+        from newsletter.models import Issue
+
+        deadline = time.monotonic() + max(900.0, self.count / 20)
+        sending = Issue.objects.filter(pk=self.issue.pk, status=Issue.Status.SENDING)
         ticks = 0
-        while Issue.objects.filter(pk=issue.pk, status=Issue.Status.SENDING).exists():
-            watcher.sample()
+        while sending.exists():
+            self.memory.sample()
             ticks += 1
             if ticks % 10 == 0:
-                cpu.sample()
-            due = args.kill_worker_at and killed_at is None
-            if due and progress.sent() >= args.kill_worker_at * count:
-                workers[0].kill()
-                killed_at, kill_clock = timezone.now(), time.perf_counter()
-                print(f"  killed worker 0 (SIGKILL) with {progress.sent():,} of {count:,} "
-                      "sent", flush=True)  # fmt: skip
+                self.cpu.sample()
+            self._kill_when_due()
             if time.monotonic() > deadline:
                 print("  warning: the send did not finish in time", flush=True)
-                break
+                return
             time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        cpu.sample()
-    finally:
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
-        for worker in workers:
-            worker.stop()
-        beat.stop()
-    outcome = data.send_outcome(issue.pk, since=killed_at)
-    sent, failed, queued = outcome["sent"], outcome["failed"], outcome["queued"]
-    lines = [f"{count / elapsed:,.0f} messages/s ({count:,} in {elapsed:.1f} s); sent "
-             f"{sent:,}, failed {failed:,}, queued {queued:,}"]  # fmt: skip
-    received = progress.sent()
-    if standin is not None:
-        calls = standin.stats()["calls"] - calls_before
-        lines.append(f"provider stand-in: {calls:,} calls, {received:,} recipients, "
-                     f"{received / elapsed:,.0f} recipients/s")  # fmt: skip
-    elif sink is not None and sink.count() is not None:
-        lines.append(f"the sink received {received:,} messages "
-                     f"({received - sent:+,} against the ledger's sent rows)")  # fmt: skip
-    if killed_at is not None and outcome["last"] is not None:
-        after = (outcome["last"] - killed_at).total_seconds()
-        lines.append(f"after the kill: {outcome['after']:,} sent in {after:.1f} s "
-                     f"(kill at {kill_clock - started:.1f} s into the send)")  # fmt: skip
-    lines.append(cpu.summary(count))
-    lines.append(f"peak RSS per worker process: {watcher.summary()}")
-    return "; ".join(lines)
+
+    def _kill_when_due(self) -> None:
+        from django.utils import timezone
+
+        share = self.args.kill_worker_at
+        if not share or self.killed_at is not None:
+            return
+        if (sent := self.progress.sent()) >= share * self.count:
+            self.workers[0].kill()
+            self.killed_at, self.kill_clock = timezone.now(), time.perf_counter()
+            print(f"  killed worker 0 (SIGKILL) with {sent:,} of {self.count:,} sent",
+                  flush=True)  # fmt: skip
+
+    def figures(self) -> str:
+        count, elapsed = self.count, self.elapsed
+        outcome = data.send_outcome(self.issue.pk, since=self.killed_at)
+        sent, failed, queued = outcome["sent"], outcome["failed"], outcome["queued"]
+        lines = [f"{count / elapsed:,.0f} messages/s ({count:,} in {elapsed:.1f} s); sent "
+                 f"{sent:,}, failed {failed:,}, queued {queued:,}"]  # fmt: skip
+        received = self.progress.sent()
+        if self.standin is not None:
+            calls = self.standin.stats()["calls"] - self.calls_before
+            lines.append(f"provider stand-in: {calls:,} calls, {received:,} recipients, "
+                         f"{received / elapsed:,.0f} recipients/s")  # fmt: skip
+        elif self.sink is not None and self.sink.count() is not None:
+            lines.append(f"the sink received {received:,} messages "
+                         f"({received - sent:+,} against the ledger's sent rows)")  # fmt: skip
+        if self.killed_at is not None and outcome["last"] is not None:
+            after = (outcome["last"] - self.killed_at).total_seconds()
+            lines.append(f"after the kill: {outcome['after']:,} sent in {after:.1f} s (kill at "
+                         f"{self.kill_clock - self.started:.1f} s into the send)")  # fmt: skip
+        lines.append(self.cpu.summary(count))
+        lines.append(f"peak RSS per worker process: {self.memory.summary()}")
+        return "; ".join(lines)
 
 
-def profile(worker: Worker, count: int, kind: str) -> subprocess.Popen[bytes]:
-    """py-spy, sampling worker 0's pool process: wall (idle threads too: waits count) or cpu."""
+def profile(worker: Worker, count: int, kind: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy, sampling worker 0's pool process: wall (idle threads too: waits count) or cpu
+    (samples holding the GIL only)."""
+    if kind is None:
+        return None
     out = ROOT / "var" / "bench" / f"profile-{kind}-{count}.txt"
     idle = ["--idle"] if kind == "wall" else ["--gil"]
     return subprocess.Popen(
@@ -231,7 +255,7 @@ def main() -> None:
             bare = BareRuns()
             bare_loops(bare, sink, payload, args)
             load_before = os.getloadavg()[0]
-            result = run_send(count, env, args, sink, standin)
+            result = SendRun(count, env, args, sink, standin).run()
             rate = float(result.split(" messages/s", 1)[0].replace(",", ""))
             bare_loops(bare, sink, payload, args)
             load = "/".join(f"{value:.1f}" for value in os.getloadavg())

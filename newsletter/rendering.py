@@ -50,12 +50,18 @@ class RenderedIssue:
     html_without_ask: str
     text_without_ask: str
 
-    def personalise(self, *, unsubscribe_url: str, show_ask: bool) -> tuple[str, str]:
+    def personalise(
+        self, *, unsubscribe_url: str, show_ask: bool, escape: tuple[str, str] = ("", "")
+    ) -> tuple[str, str]:
+        """One recipient's HTML and text. `escape` (old, new) is replaced first: a provider's
+        template syntax that occurs in the issue itself, made literal."""
         html, text = (
             (self.html_with_ask, self.text_with_ask)
             if show_ask
             else (self.html_without_ask, self.text_without_ask)
         )
+        if escape[0]:
+            html, text = html.replace(*escape), text.replace(*escape)
         return (
             html.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
             text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),

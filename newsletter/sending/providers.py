@@ -6,14 +6,15 @@ each recipient gets a separate message addressed to them alone (never a shared `
 own unsubscribe link in the body, and their own `List-Unsubscribe` and `Message-ID` headers
 (anymail's `merge_headers`). How each provider takes merge data:
 
-| Provider | Batch interface (anymail)                | A merge field in the body | Max  |
-| -------- | ---------------------------------------- | ------------------------- | ---- |
-| Mailgun  | recipient-variables                      | `%recipient.name%`        | 1000 |
-| SendGrid | personalizations with substitutions      | `:name:`                  | 1000 |
-| Postmark | /email/batch (bodies filled per message) | `{{name}}`                | 500  |
+| Provider   | Batch interface (anymail)                       | Merge field in the body | Max  |
+| ---------- | ----------------------------------------------- | ----------------------- | ---- |
+| Mailgun    | recipient-variables                             | `%recipient.name%`      | 1000 |
+| SendGrid   | personalizations with substitutions             | `:name:`                | 1000 |
+| Postmark   | /email/batch (bodies filled per message)        | `{{name}}`              | 500  |
+| Amazon SES | SendBulkEmail with an inline template (SES v2)  | `{{name}}`              | 50   |
 
-Batch sizes come from NEWSLETTER_PROVIDER_BATCH_SIZES (a provider's maximum caps them). Any
-other provider (Amazon SES among them: anymail's bulk call needs a template stored at SES)
+Postmark and SES take a small subclass of anymail's backend (`provider_backends`). Batch sizes
+come from NEWSLETTER_PROVIDER_BATCH_SIZES (a provider's maximum caps them). Any other provider
 gets one message per call, NEWSLETTER_PROVIDER_CONCURRENCY calls at once per lane.
 
 A call is the unit of the ledger: its recipients are marked together once it returns. A call
@@ -25,14 +26,12 @@ duplicate window is one call per sender thread.
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from anymail.backends.postmark import EmailBackend as PostmarkBackend
-from anymail.backends.postmark import PostmarkPayload
-from anymail.exceptions import AnymailRecipientsRefused
-from anymail.message import AnymailRecipientStatus
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -53,13 +52,24 @@ class Provider:
     merge_field: str  # a merge field as written in the body, `{}` standing for its name
     esp_extra: dict[str, Any] = field(default_factory=dict)
     backend: str = ""  # a subclass of the anymail backend that sends the batch, if needed
+    escape: tuple[str, str] = ("", "")  # template syntax in the issue itself, made literal
 
 
 PROVIDERS = {
     "Mailgun": Provider("mailgun", 1000, "%recipient.{}%"),
     "SendGrid": Provider("sendgrid", 1000, ":{}:", {"merge_field_format": ":{}:"}),
     "Postmark": Provider(
-        "postmark", 500, "{{{{{}}}}}", backend="newsletter.sending.providers.PostmarkBatchBackend"
+        "postmark",
+        500,
+        "{{{{{}}}}}",
+        backend="newsletter.sending.provider_backends.PostmarkBatchBackend",
+    ),
+    "Amazon SES": Provider(
+        "amazon_ses",
+        50,
+        "{{{{{}}}}}",
+        backend="newsletter.sending.provider_backends.SESBulkBackend",
+        escape=("{{", "\\{{"),  # SES templates are Handlebars: `\{{` is a literal `{{`
     ),
 }
 
@@ -114,7 +124,7 @@ class ProviderSender:
         message = self._batch(jobs)
         try:
             self.connection.send_messages([message])
-        except Exception as error:  # classify() re-raises what it does not know
+        except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
             if isinstance(error, AnymailRecipientsRefused):
                 return [Outcome("permanent", "Refused by the email provider", True)] * len(jobs)
             return [classify(error, email=jobs[0].row.email)] * len(jobs)
@@ -124,7 +134,7 @@ class ProviderSender:
     def _send(self, jobs: Sequence[Job], message: EmailMultiAlternatives) -> Outcome:
         try:
             sent = self.connection.send_messages([message])
-        except Exception as error:  # classify() re-raises what it does not know
+        except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
             return classify(error, email=jobs[0].row.email)
         return SENT if sent else Outcome("connection", "Not accepted")
 
@@ -140,7 +150,7 @@ class ProviderSender:
         factory = self.factory
         placeholder = self.provider.merge_field.format(UNSUBSCRIBE_FIELD)
         html, text = factory.rendered.personalise(
-            unsubscribe_url=placeholder, show_ask=jobs[0].show_ask
+            unsubscribe_url=placeholder, show_ask=jobs[0].show_ask, escape=self.provider.escape
         )
         message = EmailMultiAlternatives(
             subject=factory.rendered.subject,
@@ -175,53 +185,3 @@ class ProviderSender:
 
     def close(self) -> None:
         self.connection.close()
-
-
-# --- Postmark: /email/batch with each message's own body ------------------------------------
-class PostmarkBatchPayload(PostmarkPayload):
-    """Postmark's batch endpoint takes a list of whole messages; Postmark applies merge data
-    only to its stored templates, so each message's body is filled here from the merge data."""
-
-    def get_api_endpoint(self) -> str:
-        if self.merge_data and not ({"TemplateAlias", "TemplateId"} & set(self.data)):
-            return "email/batch"
-        return str(super().get_api_endpoint())
-
-    def data_for_recipient(self, to: Any) -> dict[str, Any]:
-        values = (self.merge_data or {}).get(to.addr_spec, {})
-        data: dict[str, Any] = super().data_for_recipient(to)
-        data.pop("TemplateModel", None)
-        for name in ("HtmlBody", "TextBody"):
-            if name in data:
-                for key, value in values.items():
-                    data[name] = data[name].replace("{{%s}}" % key, str(value))  # noqa: UP031
-        return data
-
-
-class PostmarkBatchBackend(PostmarkBackend):
-    def build_message_payload(self, message: Any, defaults: Any) -> PostmarkBatchPayload:
-        return PostmarkBatchPayload(message, defaults, self)
-
-    def parse_recipient_status(self, response: Any, payload: Any, message: Any) -> Any:
-        """/email/batch answers one result per message, in order. anymail raises for the
-        whole call when one message has an error other than an invalid or inactive address,
-        though the others were accepted; here that one message alone is "failed" (tried
-        again later) and the others keep their verdict, so none is sent twice."""
-        if payload.get_api_endpoint() != "email/batch":
-            return super().parse_recipient_status(response, payload, message)
-        results = self.deserialize_json_response(response, payload, message)
-        statuses = {}
-        for to, result in zip(payload.to_emails, results, strict=False):
-            code = result.get("ErrorCode", 0) if isinstance(result, dict) else -1
-            if code == 0:
-                status = AnymailRecipientStatus(message_id=result.get("MessageID"), status="sent")
-            elif code == 406:
-                status = AnymailRecipientStatus(message_id=None, status="rejected")
-            elif code == 300:
-                status = AnymailRecipientStatus(message_id=None, status="invalid")
-            else:
-                status = AnymailRecipientStatus(message_id=None, status="failed")
-            statuses[to.addr_spec] = status
-        for to in payload.to_emails[len(statuses) :]:
-            statuses[to.addr_spec] = AnymailRecipientStatus(message_id=None, status="failed")
-        return statuses

@@ -150,7 +150,7 @@ class SMTPSender:
                 pipelined_sendmail(smtp, outgoing)
             else:
                 smtp.sendmail(outgoing.mail_from, [outgoing.recipient], outgoing.data)
-        except Exception as error:  # classify() re-raises what it does not know
+        except (smtplib.SMTPException, OSError) as error:  # what classify() sorts
             outcome = classify(error, email=outgoing.recipient)
             if outcome.kind == "connection":
                 self._drop()

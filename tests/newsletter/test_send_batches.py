@@ -42,14 +42,17 @@ def test_a_claimed_batch_is_leased_and_claimable_again_only_when_the_lease_runs_
     now = timezone.now()
     first = claims.claim(issue_id=issue.pk, lease_seconds=30, now=now)
     second = claims.claim(issue_id=issue.pk, lease_seconds=30, now=now)
-    assert first is not None and second is not None and first.batch_id != second.batch_id
+    assert first is not None
+    assert second is not None
+    assert first.batch_id != second.batch_id
     assert claims.claim(issue_id=issue.pk, lease_seconds=30, now=now) is None
 
     # The lane holding `first` renews its lease; the one holding `second` died.
     assert claims.renew(first, lease_seconds=30, now=now + timedelta(seconds=20))
     later = now + timedelta(seconds=31)
     reclaimed = claims.claim(issue_id=issue.pk, lease_seconds=30, now=later)
-    assert reclaimed is not None and reclaimed.batch_id == second.batch_id
+    assert reclaimed is not None
+    assert reclaimed.batch_id == second.batch_id
     assert reclaimed.claim != second.claim
     assert claims.claim(issue_id=issue.pk, lease_seconds=30, now=later) is None
     # The dead lane's token no longer renews anything.
@@ -64,7 +67,9 @@ def test_batches_left_by_a_dead_lane_or_with_a_retry_due_are_claimed_before_fres
     alive = claims.claim(issue_id=issue.pk, lease_seconds=600, now=now)
     dead = claims.claim(issue_id=issue.pk, lease_seconds=5, now=now)
     retried = claims.claim(issue_id=issue.pk, lease_seconds=600, now=now)
-    assert alive and dead and retried
+    assert alive
+    assert dead
+    assert retried
     # The third lane sent its rows; one got a 4xx and waits for its retry, 60 s later.
     rows = claims.due_rows(retried, now=now)
     claims.mark_sent(delivery_ids=[rows[0].delivery_id], issue_id=issue.pk, now=now)
@@ -77,12 +82,15 @@ def test_batches_left_by_a_dead_lane_or_with_a_retry_due_are_claimed_before_fres
     assert claims.renew(alive, lease_seconds=600, now=now + timedelta(seconds=4))
     later = now + timedelta(seconds=6)
     first = claims.claim(issue_id=issue.pk, lease_seconds=600, now=later)
-    assert first is not None and first.batch_id == dead.batch_id
+    assert first is not None
+    assert first.batch_id == dead.batch_id
     fresh = claims.claim(issue_id=issue.pk, lease_seconds=600, now=later)
-    assert fresh is not None and fresh.batch_id not in (dead.batch_id, retried.batch_id)
+    assert fresh is not None
+    assert fresh.batch_id not in (dead.batch_id, retried.batch_id)
     # When the retry is due, its batch is next, ahead of the last fresh one.
     due = claims.claim(issue_id=issue.pk, lease_seconds=5, now=retry_at)
-    assert due is not None and due.batch_id == retried.batch_id
+    assert due is not None
+    assert due.batch_id == retried.batch_id
     assert [r.delivery_id for r in claims.due_rows(due, now=retry_at)] == [rows[1].delivery_id]
 
 
@@ -112,7 +120,8 @@ def test_a_batch_locked_by_another_claim_in_progress_is_skipped_not_waited_for()
     finally:
         release.set()
         holder.join()
-    assert lease is not None and lease.batch_id != first.pk
+    assert lease is not None
+    assert lease.batch_id != first.pk
 
 
 def queries_for_one_batch(size: int) -> tuple[int, int]:
@@ -120,7 +129,8 @@ def queries_for_one_batch(size: int) -> tuple[int, int]:
         issue = sending_issue(size)
     with CaptureQueriesContext(connection) as queries:
         result = run_lane(issue_id=issue.pk)
-    assert result.sent == size and result.batches == 1
+    assert result.sent == size
+    assert result.batches == 1
     marks = [q for q in queries.captured_queries if "SET \"status\" = 'sent'" in q["sql"]]
     marks += [q for q in queries.captured_queries if "WITH marked AS" in q["sql"]]
     return len(queries.captured_queries) - len(marks), result.sent
@@ -132,11 +142,12 @@ def test_queries_per_batch_do_not_grow_with_the_batch_size_except_the_marks() ->
     Subscriber.objects.all().delete()
     large, large_sent = queries_for_one_batch(60)
 
-    print(f"queries besides the marks: batch of 5 -> {small}, batch of 60 -> {large}")
+    figures = f"queries besides the marks: batch of 5 -> {small}, batch of 60 -> {large}"
     # Per batch: claim (select, update), rows, donors, close (count, update); per lane: the
     # issue, its items (rendered once), SET/RESET synchronous_commit, the last empty claim;
     # the test's transaction adds savepoints.
-    assert small == large <= 16
+    assert small == large, figures
+    assert large <= 16, figures
     assert len(mail.outbox) == small_sent + large_sent == 65
 
 
@@ -160,10 +171,11 @@ def test_no_more_messages_than_the_window_are_ever_accepted_and_unmarked(
     monkeypatch.setattr(claims, "mark_sent", watching_mark_sent)
     result = run_lane(issue_id=issue.pk)
 
-    assert result.sent == 120 and len(smtp_server.messages) == 120
-    assert max(gaps) <= 4, gaps
-    assert statements[0] < 120  # several messages per mark
-    print(f"120 messages marked in {statements[0]} statements; largest gap {max(gaps)}")
+    assert result.sent == 120
+    assert len(smtp_server.messages) == 120
+    figures = f"120 messages marked in {statements[0]} statements; gaps {gaps}"
+    assert max(gaps) <= 4, figures
+    assert statements[0] < 120, figures  # several messages per mark
 
 
 @pytest.mark.django_db

@@ -60,7 +60,8 @@ def assert_only_their_own(message: SentMessage, reader: Subscriber, others: list
     link = unsubscribe_url(reader.pk)
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert message.to == [reader.email]
-    assert f'href="{link}"' in message.html and link in message.text
+    assert f'href="{link}"' in message.html
+    assert link in message.text
     unsubscribe = message.headers["List-Unsubscribe"]
     assert unsubscribe.startswith(f"<{link}>, <mailto:news@news.example.org?subject=")
     assert unquote(unsubscribe.split("subject=", 1)[1]).rstrip(">") == f"unsubscribe {token}"
@@ -95,7 +96,8 @@ def test_a_batch_call_carries_each_recipients_own_links_and_headers_never_a_shar
     everyone = [*readers, donor]
     links = {reader.pk: unsubscribe_url(reader.pk) for reader in everyone}
     received = {message.to[0]: message for message in mailgun.messages()}
-    assert len(received) == 25 and all(len(m.to) == 1 for m in mailgun.messages())
+    assert len(received) == 25
+    assert all(len(m.to) == 1 for m in mailgun.messages())
     for reader in everyone:
         others = [link for pk, link in links.items() if pk != reader.pk]
         others += [r.email for r in everyone if r.pk != reader.pk]
@@ -103,7 +105,8 @@ def test_a_batch_call_carries_each_recipients_own_links_and_headers_never_a_shar
     assert "A message from" not in received[donor.email].html
     assert all("A message from" in received[r.email].html for r in readers)
     ids = {m.headers["Message-Id"] for m in received.values()}
-    assert len(ids) == 25 and all(i.startswith(f"<issue{issue.pk}.") for i in ids)
+    assert len(ids) == 25
+    assert all(i.startswith(f"<issue{issue.pk}.") for i in ids)
     assert Delivery.objects.filter(issue=issue, status=Delivery.Status.SENT).count() == 25
 
 
@@ -208,13 +211,87 @@ def test_postmark_gets_one_batch_of_whole_messages_each_with_its_own_body(api: A
         assert run_lane(issue_id=sending_issue().pk).sent == 3
 
     [(path, messages)] = api.bodies
-    assert path == "/email/batch" and len(messages) == 3
+    assert path == "/email/batch"
+    assert len(messages) == 3
     for reader, message in zip(readers, messages, strict=True):
         link = unsubscribe_url(reader.pk)
         assert message["To"] == reader.email
-        assert f'href="{link}"' in message["HtmlBody"] and link in message["TextBody"]
-        assert "{{" not in message["HtmlBody"] and "TemplateModel" not in message
+        assert f'href="{link}"' in message["HtmlBody"]
+        assert link in message["TextBody"]
+        assert "{{" not in message["HtmlBody"]
+        assert "TemplateModel" not in message
         headers = {h["Name"]: h["Value"] for h in message["Headers"]}
         assert headers["List-Unsubscribe"].startswith(f"<{link}>, <mailto:")
         others = [unsubscribe_url(r.pk) for r in readers if r.pk != reader.pk]
         assert not [o for o in others if re.search(re.escape(o), str(message))]
+
+
+class FakeSES(BaseHTTPRequestHandler):
+    """SES v2's SendBulkEmail (`POST /v2/email/outbound-bulk-emails`, as boto3 calls it):
+    records the JSON body, answers one SUCCESS per destination."""
+
+    def do_POST(self) -> None:
+        server: Any = self.server
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        server.bodies.append((self.path, body))
+        results = [
+            {"Status": "SUCCESS", "MessageId": f"ses-{n}"}
+            for n, _ in enumerate(body.get("BulkEmailEntries", []))
+        ]
+        data = json.dumps({"BulkEmailEntryResults": results}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@override_settings(SITE_URL=SITE, DEFAULT_FROM_EMAIL="news@news.example.org")
+def test_amazon_ses_gets_bulk_calls_of_50_with_an_inline_template_and_each_ones_data() -> None:
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), FakeSES)
+    server.bodies = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    readers = SubscriberFactory.create_batch(60)
+    issue = IssueFactory.create(status=Issue.Status.SCHEDULED, intro="Braces {{stay}} as typed")
+    IssueItemFactory.create(issue=issue)
+    client = {
+        "endpoint_url": f"http://127.0.0.1:{server.server_address[1]}",
+        "region_name": "eu-west-1",
+        "aws_access_key_id": "AKIDSTANDIN",
+        "aws_secret_access_key": "standin-secret",
+    }
+    try:
+        with override_settings(
+            EMAIL_BACKEND="anymail.backends.amazon_ses.EmailBackend",
+            ANYMAIL={"AMAZON_SES_CLIENT_PARAMS": client},
+            NEWSLETTER_PROVIDER_CONCURRENCY=1,
+        ):
+            assert issue_start_sending(issue_id=issue.pk)
+            assert run_lane(issue_id=issue.pk).sent == 60
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert [len(body["BulkEmailEntries"]) for _, body in server.bodies] == [50, 10]
+    entries = {}
+    for path, body in server.bodies:
+        assert path == "/v2/email/outbound-bulk-emails"
+        content = body["DefaultContent"]["Template"]["TemplateContent"]
+        assert "{{unsubscribe_url}}" in content["Html"] and "{{unsubscribe_url}}" in content["Text"]
+        assert "Braces \\{{stay}} as typed" in content["Html"]  # literal for Handlebars
+        for entry in body["BulkEmailEntries"]:
+            (address,) = entry["Destination"]["ToAddresses"]
+            entries[address] = entry
+    for reader in readers:
+        link = unsubscribe_url(reader.pk)
+        entry = entries[reader.email]
+        data = json.loads(
+            entry["ReplacementEmailContent"]["ReplacementTemplate"]["ReplacementTemplateData"]
+        )
+        assert data == {"unsubscribe_url": link}
+        headers = {h["Name"]: h["Value"] for h in entry["ReplacementHeaders"]}
+        assert headers["List-Unsubscribe"].startswith(f"<{link}>, <mailto:")
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

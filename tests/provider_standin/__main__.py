@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 import threading
 
 from tests.provider_standin import ProviderStandin
@@ -16,7 +17,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     args = parser.parse_args()
     standin = ProviderStandin(delay=args.delay, keep=False).start()
-    print(standin.port, flush=True)
+    sys.stdout.write(f"{standin.port}\n")
+    sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
