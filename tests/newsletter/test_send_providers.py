@@ -280,7 +280,8 @@ def test_amazon_ses_gets_bulk_calls_of_50_with_an_inline_template_and_each_ones_
     for path, body in server.bodies:
         assert path == "/v2/email/outbound-bulk-emails"
         content = body["DefaultContent"]["Template"]["TemplateContent"]
-        assert "{{unsubscribe_url}}" in content["Html"] and "{{unsubscribe_url}}" in content["Text"]
+        assert "{{unsubscribe_url}}" in content["Html"]
+        assert "{{unsubscribe_url}}" in content["Text"]
         assert "Braces \\{{stay}} as typed" in content["Html"]  # literal for Handlebars
         for entry in body["BulkEmailEntries"]:
             (address,) = entry["Destination"]["ToAddresses"]
