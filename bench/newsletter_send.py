@@ -247,6 +247,13 @@ def main() -> None:
         payload = data.one_message_bytes()
         print(f"message size: {len(payload):,} bytes; workers: {args.workers}; "
               f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+        if standin is not None:
+            from bench.sendkit.provider import standin_ceiling
+
+            ceiling = standin_ceiling(standin)
+            print(f"provider stand-in ({args.provider_standin}, answering after "
+                  f"{args.standin_delay_ms:.0f} ms): its ceiling {ceiling:,.0f} recipients/s "
+                  "(8 raw HTTP connections, 500 recipients a call)", flush=True)  # fmt: skip
         if sink is not None:
             ceiling, how = sink_ceiling(sink, payload)
             print(f"sink: {sink.kind} at {sink.host}:{sink.port}; its ceiling {ceiling:,.0f} "

@@ -89,6 +89,9 @@ class Transport:
     threads: int
     unit_size: int
     window: int  # units
+    # Batches a lane holds at once: the next is claimed while one drains; with provider
+    # batch calls a ledger batch may be a single call, so enough to keep every thread busy.
+    open_batches: int = 2
 
 
 def transport_for(factory: MessageFactory) -> Transport:
@@ -98,12 +101,16 @@ def transport_for(factory: MessageFactory) -> Transport:
         threads = settings.NEWSLETTER_SMTP_CONNECTIONS
         window = max(settings.NEWSLETTER_IN_FLIGHT_MAX, threads)
         return Transport(lambda: SMTPSender(messages), threads, 1, window)
-    if hasattr(backend, "esp_name") and getattr(backend, "esp_name", "") not in ("Test",):
+    if hasattr(backend, "esp_name"):  # an anymail backend
         provider = providers.provider_for(backend)
         threads = settings.NEWSLETTER_PROVIDER_CONCURRENCY
         size = providers.batch_size(provider)
         return Transport(
-            lambda: providers.ProviderSender(factory, provider), threads, size, threads
+            lambda: providers.ProviderSender(factory, provider),
+            threads,
+            size,
+            threads,
+            open_batches=max(2, threads) if size > 1 else 2,
         )
     # Any other Django backend (files in the demo, memory in tests): one message at a time.
     return Transport(lambda: providers.ProviderSender(factory, None), 1, 1, 1)

@@ -1,7 +1,8 @@
 """A lane's stream of batches: the next batch is claimed while the current one drains, so the
 sender threads never wait for the lane's database work between batches.
 
-At most two batches are open at once. Each is held under its own lease, renewed by a
+At most `Transport.open_batches` batches are open at once (two; more for provider batch
+calls, where one batch may be one call). Each is held under its own lease, renewed by a
 heartbeat (`LeaseKeeper`); the sender threads hand messages over only while every open lease
 is safely alive. A batch is let go (`claims.close`) once all its units have reported and their
 marks have committed.
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from newsletter.sending.lane import LaneResult, Transport
 
 logger = logging.getLogger(__name__)
-
-OPEN_AT_ONCE = 2
-
 
 class LeaseKeeper:
     """The heartbeat: renews a batch's lease every NEWSLETTER_HEARTBEAT_SECONDS, and knows
@@ -101,7 +99,7 @@ class Stream:
             self._close_finished()
 
     def _refill(self) -> None:
-        if self.exhausted or len(self.open) >= OPEN_AT_ONCE:
+        if self.exhausted or len(self.open) >= self.transport.open_batches:
             return
         if sum(batch.outstanding for batch in self.open.values()) > self.low_water:
             return

@@ -76,6 +76,14 @@ def form_fields(content_type: str, body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode("utf-8"), keep_blank_values=True)
 
 
+def count_to(body: bytes) -> int:
+    """The `to` fields of a form body, counted without parsing it (the bench's counting mode,
+    so the stand-in stays far faster than the sender it measures)."""
+    if body.startswith(b"--"):  # multipart/form-data
+        return body.count(b'name="to"')
+    return body.count(b"&to=") + body.startswith(b"to=")
+
+
 def fill(text: str, variables: dict[str, Any]) -> str:
     return _VARIABLE.sub(lambda m: str(variables.get(m.group(1), m.group(0))), text)
 
@@ -130,8 +138,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"message": "Not found"})
         if self.headers.get("Authorization", "") != _basic_auth():
             return self._json(401, {"message": "Forbidden"})
-        fields = form_fields(self.headers.get("Content-Type", ""), body)
-        count = sum(1 for name, _ in fields if name == "to")
+        content_type = self.headers.get("Content-Type", "")
+        fields = form_fields(content_type, body) if state.keep else []
+        count = sum(1 for name, _ in fields if name == "to") if state.keep else count_to(body)
         time.sleep(state.delay)
         with state.lock:
             state.calls += 1
