@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 class LeaseKeeper:
     """The heartbeat: renews a batch's lease every NEWSLETTER_HEARTBEAT_SECONDS, and knows
     until when messages of it may be handed over: a lease minus a heartbeat after the last
