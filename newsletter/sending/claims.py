@@ -69,6 +69,12 @@ def create(*, issue_id: int, now: datetime, batch_size: int) -> int:
             ") numbered GROUP BY n",
             [now, now, issue_id, DeliveryBatch.Status.OPEN, now, batch_size, issue_id, issue_id],
         )
+        if connection.vendor == "postgresql":
+            # Statistics for the rows just made (this transaction's own rows count): without
+            # them the planner reads a batch's rows through the whole issue's part of the
+            # unique index instead of the primary key's id range (0.4 s instead of 1 ms at
+            # 1M rows) until autoanalyze runs.
+            cursor.execute(f"ANALYZE {delivery}, {batch}")
     return created
 
 

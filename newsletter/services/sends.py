@@ -47,7 +47,7 @@ def send_issue_batch(issue_id: int) -> dict[str, int]:
     the task base retries with backoff."""
     result = run_lane(issue_id=issue_id)
     if result.more:
-        send_issue_batch.delay_on_commit(issue_id)
+        enqueue_batches(issue_id=issue_id, lanes=1)  # its successor (the sweeper sees it)
     elif not result.stopped:
         # Batches still open are leased by another lane or wait for a retry: that lane, or
         # the sweeper once they are due, sends them. Otherwise the issue is done.
@@ -56,7 +56,9 @@ def send_issue_batch(issue_id: int) -> dict[str, int]:
 
 
 def enqueue_batches(*, issue_id: int, lanes: int | None = None) -> None:
-    """Queue `lanes` lane tasks for the issue once the current transaction commits."""
+    """Queue `lanes` lane tasks for the issue once the current transaction commits, and note
+    when (`lanes_queued_at`): the sweeper gives queued lanes time to start before it decides
+    they were lost."""
     count = lanes if lanes is not None else settings.NEWSLETTER_SEND_LANES
     Issue.objects.filter(pk=issue_id).update(lanes_queued_at=timezone.now())
 
