@@ -11,11 +11,8 @@ loopback standing in for the ESP's API.
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,19 +23,19 @@ from django.utils import timezone
 from newsletter.models import Delivery, Issue
 from newsletter.sending import TransientSendError, run_lane
 from newsletter.services.sends import issue_start_sending
+from tests.http_stub import JSONHandler, serving
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
 
-class FakePostmark(BaseHTTPRequestHandler):
+class FakePostmark(JSONHandler):
     """Postmark's /email/batch: answers `server.status`; with 200, one result per message, an
     error result (code 701) for addresses in `server.broken_for`."""
 
     def do_POST(self) -> None:
         server: Any = self.server
-        length = int(self.headers.get("Content-Length", 0))
-        messages = json.loads(self.rfile.read(length))
+        messages = self.read_json()
         server.requests.append([m["To"] for m in messages])
         body: Any = {"ErrorCode": 100, "Message": "Service unavailable"}
         if server.status == 200:
@@ -48,33 +45,21 @@ class FakePostmark(BaseHTTPRequestHandler):
                 else {"To": m["To"], "MessageID": f"id-{n}", "ErrorCode": 0, "Message": "OK"}
                 for n, m in enumerate(messages)
             ]
-        data = json.dumps(body).encode()
-        self.send_response(server.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+        self.answer(server.status, body)
 
 
 @pytest.fixture
 def esp() -> Iterator[Any]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), FakePostmark)
-    server.requests, server.status, server.broken_for = [], 503, set()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    with override_settings(
-        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
-        ANYMAIL={"POSTMARK_SERVER_TOKEN": "token", "POSTMARK_API_URL": f"http://127.0.0.1:{port}/"},
-        NEWSLETTER_PROVIDER_BATCH_SIZES={"postmark": 2},
-        NEWSLETTER_PROVIDER_CONCURRENCY=1,
+    with (
+        serving(FakePostmark, requests=[], status=503, broken_for=set()) as server,
+        override_settings(
+            EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+            ANYMAIL={"POSTMARK_SERVER_TOKEN": "token", "POSTMARK_API_URL": server.url},
+            NEWSLETTER_PROVIDER_BATCH_SIZES={"postmark": 2},
+            NEWSLETTER_PROVIDER_CONCURRENCY=1,
+        ),
     ):
         yield server
-    server.shutdown()
-    server.server_close()
 
 
 def sending_issue(readers: int) -> Issue:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,6 +23,7 @@ from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import TransientSendError, run_lane
 from newsletter.services.sends import issue_start_sending
 from newsletter.tokens import unsubscribe_url
+from tests.http_stub import JSONHandler, serving
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 from tests.provider_standin import ProviderStandin, SentMessage
 
@@ -141,53 +140,40 @@ def test_a_failed_batch_call_is_sent_again_whole_and_no_recipient_gets_two_messa
     assert Delivery.objects.filter(issue=issue, status=Delivery.Status.SENT).count() == 25
 
 
-class CapturingAPI(BaseHTTPRequestHandler):
+class CapturingAPI(JSONHandler):
     """Records JSON bodies; answers as SendGrid (202) or Postmark's batch endpoint would."""
 
     def do_POST(self) -> None:
-        server: Any = self.server
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-        server.bodies.append((self.path, body))
+        body = self.read_json()
+        self.server.bodies.append((self.path, body))
         if self.path.endswith("/email/batch"):
-            answer: Any = [
+            answer = [
                 {"To": m["To"], "MessageID": f"id-{n}", "ErrorCode": 0, "Message": "OK"}
                 for n, m in enumerate(body)
             ]
-            status = 200
-        else:
-            answer, status = {}, 202
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+            return self.answer(200, answer)
+        return self.answer(202, {})
 
 
 @pytest.fixture
 def api() -> Iterator[Any]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), CapturingAPI)
-    server.bodies = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(CapturingAPI, bodies=[]) as server:
+        yield server
+
+
+def send_three(api: Any, esp: str, anymail: dict[str, str]) -> list[Subscriber]:
+    """Three readers, one lane run through anymail's `esp` backend pointed at `api`."""
+    readers = SubscriberFactory.create_batch(3)
+    with override_settings(EMAIL_BACKEND=f"anymail.backends.{esp}.EmailBackend", ANYMAIL=anymail):
+        assert run_lane(issue_id=sending_issue().pk).sent == 3
+    return readers
 
 
 # anymail 15 still ships the SendGrid backend but has dropped official support, with a warning.
 @pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
 @override_settings(SITE_URL=SITE, DEFAULT_FROM_EMAIL="news@news.example.org")
 def test_sendgrid_gets_one_personalization_per_recipient_with_their_own_link(api: Any) -> None:
-    readers = SubscriberFactory.create_batch(3)
-    with override_settings(
-        EMAIL_BACKEND="anymail.backends.sendgrid.EmailBackend",
-        ANYMAIL={"SENDGRID_API_KEY": "key", "SENDGRID_API_URL": api.url},
-    ):
-        assert run_lane(issue_id=sending_issue().pk).sent == 3
+    readers = send_three(api, "sendgrid", {"SENDGRID_API_KEY": "key", "SENDGRID_API_URL": api.url})
 
     [(path, body)] = api.bodies
     assert path == "/mail/send"
@@ -203,12 +189,8 @@ def test_sendgrid_gets_one_personalization_per_recipient_with_their_own_link(api
 
 @override_settings(SITE_URL=SITE, DEFAULT_FROM_EMAIL="news@news.example.org")
 def test_postmark_gets_one_batch_of_whole_messages_each_with_its_own_body(api: Any) -> None:
-    readers = SubscriberFactory.create_batch(3)
-    with override_settings(
-        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
-        ANYMAIL={"POSTMARK_SERVER_TOKEN": "token", "POSTMARK_API_URL": api.url},
-    ):
-        assert run_lane(issue_id=sending_issue().pk).sent == 3
+    anymail = {"POSTMARK_SERVER_TOKEN": "token", "POSTMARK_API_URL": api.url}
+    readers = send_three(api, "postmark", anymail)
 
     [(path, messages)] = api.bodies
     assert path == "/email/batch"
@@ -226,44 +208,30 @@ def test_postmark_gets_one_batch_of_whole_messages_each_with_its_own_body(api: A
         assert not [o for o in others if re.search(re.escape(o), str(message))]
 
 
-class FakeSES(BaseHTTPRequestHandler):
+class FakeSES(JSONHandler):
     """SES v2's SendBulkEmail (`POST /v2/email/outbound-bulk-emails`, as boto3 calls it):
     records the JSON body, answers one SUCCESS per destination."""
 
     def do_POST(self) -> None:
-        server: Any = self.server
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-        server.bodies.append((self.path, body))
-        results = [
-            {"Status": "SUCCESS", "MessageId": f"ses-{n}"}
-            for n, _ in enumerate(body.get("BulkEmailEntries", []))
-        ]
-        data = json.dumps({"BulkEmailEntryResults": results}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+        body = self.read_json()
+        self.server.bodies.append((self.path, body))
+        entries = body.get("BulkEmailEntries", [])
+        results = [{"Status": "SUCCESS", "MessageId": f"ses-{n}"} for n in range(len(entries))]
+        self.answer(200, {"BulkEmailEntryResults": results})
 
 
 @override_settings(SITE_URL=SITE, DEFAULT_FROM_EMAIL="news@news.example.org")
 def test_amazon_ses_gets_bulk_calls_of_50_with_an_inline_template_and_each_ones_data() -> None:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), FakeSES)
-    server.bodies = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     readers = SubscriberFactory.create_batch(60)
     issue = IssueFactory.create(status=Issue.Status.SCHEDULED, intro="Braces {{stay}} as typed")
     IssueItemFactory.create(issue=issue)
-    client = {
-        "endpoint_url": f"http://127.0.0.1:{server.server_address[1]}",
-        "region_name": "eu-west-1",
-        "aws_access_key_id": "AKIDSTANDIN",
-        "aws_secret_access_key": "standin-secret",
-    }
-    try:
+    with serving(FakeSES, bodies=[]) as server:
+        client = {
+            "endpoint_url": server.url.rstrip("/"),
+            "region_name": "eu-west-1",
+            "aws_access_key_id": "AKIDSTANDIN",
+            "aws_secret_access_key": "standin-secret",
+        }
         with override_settings(
             EMAIL_BACKEND="anymail.backends.amazon_ses.EmailBackend",
             ANYMAIL={"AMAZON_SES_CLIENT_PARAMS": client},
@@ -271,9 +239,6 @@ def test_amazon_ses_gets_bulk_calls_of_50_with_an_inline_template_and_each_ones_
         ):
             assert issue_start_sending(issue_id=issue.pk)
             assert run_lane(issue_id=issue.pk).sent == 60
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert [len(body["BulkEmailEntries"]) for _, body in server.bodies] == [50, 10]
     entries = {}

@@ -26,9 +26,11 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.http_stub import JSONHandler
 
 API_KEY = "key-standin"
 DOMAIN = "news.example.org"
@@ -121,23 +123,21 @@ def messages_of(fields: list[tuple[str, str]], call: int) -> list[SentMessage]:
     return made
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
-
+class _Handler(JSONHandler):
     def do_GET(self) -> None:
         state: State = self.server.state
         if self.path == "/_standin/stats":
             with state.lock:
-                return self._json(200, {"calls": state.calls, "recipients": state.recipients})
-        return self._json(404, {"message": "Not found"})
+                return self.answer(200, {"calls": state.calls, "recipients": state.recipients})
+        return self.answer(404, {"message": "Not found"})
 
     def do_POST(self) -> None:
         state: State = self.server.state
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.body()
         if not re.fullmatch(r"/v3/[^/]+/messages", self.path):
-            return self._json(404, {"message": "Not found"})
+            return self.answer(404, {"message": "Not found"})
         if self.headers.get("Authorization", "") != _basic_auth():
-            return self._json(401, {"message": "Forbidden"})
+            return self.answer(401, {"message": "Forbidden"})
         content_type = self.headers.get("Content-Type", "")
         fields = form_fields(content_type, body) if state.keep else []
         count = sum(1 for name, _ in fields if name == "to") if state.keep else count_to(body)
@@ -146,25 +146,14 @@ class _Handler(BaseHTTPRequestHandler):
             state.calls += 1
             call, failing = state.calls, state.fail.pop(0) if state.fail else None
         if failing:
-            return self._json(failing, {"message": "Internal error (stand-in told to fail)"})
+            return self.answer(failing, {"message": "Internal error (stand-in told to fail)"})
         if count > MAX_RECIPIENTS:
-            return self._json(400, {"message": "Too many recipients"})
+            return self.answer(400, {"message": "Too many recipients"})
         made = messages_of(fields, call) if state.keep else []
         with state.lock:
             state.recipients += count
             state.messages.extend(made)
-        self._json(200, {"id": f"<{call}.standin@{DOMAIN}>", "message": "Queued. Thank you."})
-
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+        self.answer(200, {"id": f"<{call}.standin@{DOMAIN}>", "message": "Queued. Thank you."})
 
 
 def _basic_auth() -> str:
