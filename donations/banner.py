@@ -8,8 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from donations import frequencies
 from donations.forms import SupportForm, minimum, money
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
+from donations.models import CURRENCY_SYMBOLS, Currency
 from donations.selectors import amount_presets
 
 REMINDED_COOKIE = "support_reminder"
@@ -18,10 +19,11 @@ REMINDED_COOKIE = "support_reminder"
 def banner_context(request: HttpRequest | None, form: SupportForm | None = None) -> dict[str, Any]:
     presets = amount_presets()
     data = form.data if form is not None else {}
-    frequency = data.get("frequency") or Frequency.MONTHLY
+    preselected = frequencies.preselected()
+    frequency = data.get("frequency") or preselected.value
     currency = data.get("currency") or Currency.USD
-    if frequency not in Frequency.values:
-        frequency = Frequency.MONTHLY
+    if frequencies.find(frequency) is None:
+        frequency = preselected.value
     if currency not in Currency.values:
         currency = Currency.USD
     options = presets.get(frequency, {}).get(currency, [])
@@ -30,7 +32,7 @@ def banner_context(request: HttpRequest | None, form: SupportForm | None = None)
     return {
         "form": form,
         "errors": [e for errors in form.errors.values() for e in errors] if form else [],
-        "frequencies": Frequency.choices,
+        "frequencies": frequencies.choices(),
         "currencies": Currency.choices,
         "frequency": frequency,
         "currency": currency,
@@ -39,7 +41,8 @@ def banner_context(request: HttpRequest | None, form: SupportForm | None = None)
         "custom_amount": data.get("custom_amount", ""),
         "presets": presets,
         "symbols": {str(c): s for c, s in CURRENCY_SYMBOLS.items()},
-        "monthly_minimum": money(minimum(Frequency.MONTHLY), Currency.USD),
+        "preselected_adverb": preselected.adverb,
+        "preselected_minimum": money(minimum(preselected.value), Currency.USD),
         "attempt": data.get("attempt") or uuid.uuid4().hex,
         "source_page": data.get("source_page") or (request.path if request else "/"),
         "reminded": bool(request and request.COOKIES.get(REMINDED_COOKIE)),

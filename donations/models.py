@@ -1,7 +1,8 @@
 """Donors, their gifts (one row per payment), recurring gifts, Stripe events, reminders.
 
 Amounts are `Decimal` in the currency's major unit plus an ISO currency code; minor units exist
-only at the Stripe boundary (`donations/stripe_client.py`). A payment is unique on each of its
+only at the Stripe boundary (`donations/stripe_client/`). Frequencies (choices, column width,
+display words) come from `donations/frequencies.py`. A payment is unique on each of its
 Stripe ids (checkout session, invoice, payment intent), so no event, however often re-sent or
 re-ordered, can record it twice.
 """
@@ -12,13 +13,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from donations import frequencies
 from newsroom.models import TimeStampedModel
-
-
-class Frequency(models.TextChoices):
-    ONCE = "once", "Once"
-    MONTHLY = "monthly", "Monthly"
-    ANNUAL = "annual", "Annual"
 
 
 class Currency(models.TextChoices):
@@ -40,7 +36,7 @@ class Donor(TimeStampedModel):
 
 
 class RecurringDonation(TimeStampedModel):
-    """A monthly or annual gift: one Stripe subscription."""
+    """A recurring gift (monthly, annual, ...): one Stripe subscription."""
 
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", "Incomplete"
@@ -53,7 +49,7 @@ class RecurringDonation(TimeStampedModel):
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
@@ -68,6 +64,11 @@ class RecurringDonation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} gift #{self.pk} ({self.status})"
+
+    @property
+    def gift_words(self) -> str:
+        """ "monthly gift", from the frequencies table (for emails and pages)."""
+        return frequencies.get(self.frequency).gift_words
 
 
 class Donation(TimeStampedModel):
@@ -90,7 +91,7 @@ class Donation(TimeStampedModel):
         null=True,
         blank=True,
     )
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -124,6 +125,11 @@ class Donation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
+
+    @property
+    def gift_words(self) -> str:
+        """ "monthly gift", from the frequencies table (for emails and pages)."""
+        return frequencies.get(self.frequency).gift_words
 
 
 class FailedPayment(TimeStampedModel):
@@ -174,7 +180,7 @@ class Reminder(TimeStampedModel):
 class AmountPreset(TimeStampedModel):
     """A suggested amount on the banner, per frequency and currency (editable by staff)."""
 
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     amount = models.DecimalField(max_digits=9, decimal_places=2)
     is_default = models.BooleanField(default=False, help_text="Selected when the form opens.")

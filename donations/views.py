@@ -61,7 +61,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return _stripe_forms(render(request, "donations/support.html", context, status=400))
     data = form.cleaned_data
     try:
-        session = checkout.donation_checkout_start(
+        checkout_url = checkout.donation_checkout_start(
             frequency=data["frequency"],
             amount=data["amount_value"],
             currency=data["currency"],
@@ -76,7 +76,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    return _redirect_off_site(session.url)
+    return _redirect_off_site(checkout_url)
 
 
 @require_GET
@@ -111,7 +111,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
     except (DonationError, InvalidLink) as error:
-        context = {"form": EmailForm(), "problem": str(error)}
+        context = {"form": EmailForm(), "problem": error.message}
         return render(request, "donations/manage.html", context, status=400)
     except stripe_client.StripeProblem as error:
         logger.warning("billing portal failed", extra={"error": type(error).__name__})

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client
 
+from donations.stripe_client import Event, parse
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
 WEBHOOK_PATH = "/stripe/webhook/"
 
@@ -38,6 +40,13 @@ def stripe_event(name: str, **object_fields: Any) -> dict[str, Any]:
     return event
 
 
+def recorded_objects() -> list[dict[str, Any]]:
+    """What Stripe holds for the recorded events' story: the monthly gift's subscription and its
+    price, as the handlers fetch them when an event names them by id only."""
+    subscription = copy.deepcopy(_load("customer_subscription_created")["data"]["object"])
+    return [subscription, *(copy.deepcopy(item["price"]) for item in subscription["items"]["data"])]
+
+
 def signature_header(
     payload: bytes, *, secret: str | None = None, timestamp: int | None = None
 ) -> str:
@@ -46,6 +55,11 @@ def signature_header(
     signed = f"{timestamp}.".encode() + payload
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def parsed_event(name: str, **object_fields: Any) -> Event:
+    """A recorded event through the one parser, as the webhook view hands it on."""
+    return parse.event(stripe_event(name, **object_fields))
 
 
 def post_event(client: Client, event: dict[str, Any], **signing: Any) -> HttpResponse:
