@@ -26,6 +26,22 @@ class Currency(models.TextChoices):
 CURRENCY_SYMBOLS = {Currency.USD: "$", Currency.EUR: "€", Currency.GBP: "£"}
 
 
+class FrequencyWords:
+    """How a row's `frequency` reads, from the frequencies table (for emails and pages)."""
+
+    frequency: str
+
+    @property
+    def frequency_label(self) -> str:
+        """The table's label: "Monthly"."""
+        return frequencies.get(self.frequency).label
+
+    @property
+    def gift_words(self) -> str:
+        """The table's words for the gift: "monthly gift"."""
+        return frequencies.get(self.frequency).gift_words
+
+
 class Donor(TimeStampedModel):
     email = models.EmailField(unique=True, help_text="Normalised: trimmed and lower-cased.")
     name = models.CharField(max_length=200, blank=True)
@@ -35,7 +51,7 @@ class Donor(TimeStampedModel):
         return f"Donor #{self.pk}"
 
 
-class RecurringDonation(TimeStampedModel):
+class RecurringDonation(FrequencyWords, TimeStampedModel):
     """A recurring gift (monthly, annual, ...): one Stripe subscription."""
 
     class Status(models.TextChoices):
@@ -65,13 +81,8 @@ class RecurringDonation(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} gift #{self.pk} ({self.status})"
 
-    @property
-    def gift_words(self) -> str:
-        """ "monthly gift", from the frequencies table (for emails and pages)."""
-        return frequencies.get(self.frequency).gift_words
 
-
-class Donation(TimeStampedModel):
+class Donation(FrequencyWords, TimeStampedModel):
     """One payment: a one-off gift, or the first or a renewal payment of a recurring gift."""
 
     class Status(models.TextChoices):
@@ -125,11 +136,6 @@ class Donation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
-
-    @property
-    def gift_words(self) -> str:
-        """ "monthly gift", from the frequencies table (for emails and pages)."""
-        return frequencies.get(self.frequency).gift_words
 
 
 class FailedPayment(TimeStampedModel):

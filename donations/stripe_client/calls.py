@@ -200,6 +200,11 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> Event:
             WEBHOOK_TOLERANCE_SECONDS,
         )
         data = json.loads(payload)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+    except (
+        stripe.SignatureVerificationError,
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,  # JSON nested deeper than Python parses
+    ) as error:
         raise InvalidSignature(extra={"reason": type(error).__name__}) from error
     return parse.event(data)

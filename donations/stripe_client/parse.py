@@ -9,6 +9,7 @@ send.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from donations.stripe_client.objects import (
 )
 
 MAX_ID = 255  # our columns for Stripe ids
+STRIPE_ID = re.compile(r"[A-Za-z0-9_\-.]{1,255}")  # `cs_test_a1B2...`, `evt_...`, `price_...`
 MAX_TEXT = 5000
 MAX_TIMESTAMP = 253402300799  # 9999-12-31: what `datetime` holds
 
@@ -72,8 +74,17 @@ class Fields:
         """An id, or an expandable field (an id, or the expanded object with its `id`)."""
         value = self.data.get(name)
         if isinstance(value, dict):
-            return Fields(value, f"{self.path}.{name}").text("id", max_length=MAX_ID)
-        return self.text(name, max_length=MAX_ID)
+            return Fields(value, f"{self.path}.{name}").id("id")
+        found = self.text(name, max_length=MAX_ID)
+        if found is not None and not STRIPE_ID.fullmatch(found):
+            raise self.bad(name, "not a Stripe id")
+        return found
+
+    def required_id(self, name: str) -> str:
+        found = self.id(name)
+        if found is None:
+            raise self.bad(name, "missing")
+        return found
 
     def integer(self, name: str, *, high: int) -> int | None:
         value = self.data.get(name)
@@ -151,7 +162,7 @@ def price(fields: Fields) -> Price:
     recurring = fields.child("recurring")
     unit_amount = fields.money("unit_amount", fields.currency())
     return Price(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         unit_amount=unit_amount,
         recurring=None
         if recurring is None
@@ -164,7 +175,7 @@ def price(fields: Fields) -> Price:
 
 def subscription(fields: Fields) -> Subscription:
     return Subscription(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         status=fields.required_text("status", max_length=40),
         customer_id=fields.id("customer"),
         start_date=fields.timestamp("start_date"),
@@ -177,7 +188,7 @@ def checkout_session(fields: Fields) -> CheckoutSession:
     currency = fields.currency() if fields.text("currency", max_length=3) else None
     total = fields.money("amount_total", currency) if currency else None
     return CheckoutSession(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         url=fields.text("url"),
         mode=fields.required_text("mode", max_length=40),
         payment_status=fields.required_text("payment_status", max_length=40),
@@ -213,7 +224,7 @@ def invoice(fields: Fields) -> Invoice:
     details = parent.child("subscription_details") if parent else None
     transitions = fields.child("status_transitions")
     return Invoice(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         customer_id=fields.id("customer"),
         email=fields.text("customer_email", max_length=254),
         name=fields.text("customer_name"),
@@ -230,7 +241,7 @@ def invoice(fields: Fields) -> Invoice:
 
 def charge(fields: Fields) -> Charge:
     return Charge(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         payment_intent_id=fields.id("payment_intent"),
         amount_refunded=fields.required_money("amount_refunded", fields.currency()),
         refunded=fields.boolean("refunded"),
@@ -239,7 +250,7 @@ def charge(fields: Fields) -> Charge:
 
 def dispute(fields: Fields) -> Dispute:
     return Dispute(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         charge_id=fields.id("charge"),
         payment_intent_id=fields.id("payment_intent"),
     )
@@ -247,7 +258,7 @@ def dispute(fields: Fields) -> Dispute:
 
 def refund(fields: Fields) -> Refund:
     return Refund(
-        id=fields.required_text("id", max_length=MAX_ID),
+        id=fields.required_id("id"),
         status=fields.required_text("status", max_length=40),
     )
 
@@ -274,13 +285,13 @@ def event(data: object) -> Event:
     try:
         return _event(envelope)
     except MalformedObject as error:
-        if isinstance(raw_id, str) and raw_id.isprintable() and len(raw_id) <= MAX_ID:
+        if isinstance(raw_id, str) and STRIPE_ID.fullmatch(raw_id):
             error.extra["stripe_event"] = raw_id
         raise
 
 
 def _event(envelope: Fields) -> Event:
-    event_id = envelope.required_text("id", max_length=MAX_ID)
+    event_id = envelope.required_id("id")
     event_type = envelope.required_text("type", max_length=100)
     created = envelope.required_integer("created", high=MAX_TIMESTAMP)
     livemode = envelope.boolean("livemode")
@@ -292,7 +303,7 @@ def _event(envelope: Fields) -> Event:
         type=event_type,
         created=created,
         livemode=livemode,
-        object_id=(obj.text("id", max_length=MAX_ID) or "") if parser else _loose_id(obj),
+        object_id=(obj.id("id") or "") if parser else _loose_id(obj),
         object=parser(obj) if parser else None,
     )
 
@@ -300,5 +311,4 @@ def _event(envelope: Fields) -> Event:
 def _loose_id(obj: Fields) -> str:
     """The id of an object we do not use, kept on the event row if it is a plain one."""
     value = obj.data.get("id")
-    ok = isinstance(value, str) and value.isprintable() and len(value) <= MAX_ID
-    return value if ok else ""  # type: ignore[return-value]
+    return value if isinstance(value, str) and STRIPE_ID.fullmatch(value) else ""

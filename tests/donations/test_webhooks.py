@@ -13,23 +13,8 @@ from django.test import Client
 
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, StripeEvent
 from tests.donations.stripe_events import WEBHOOK_PATH, post_event, signature_header, stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(
-    client: Client, django_capture_on_commit_callbacks: Any, recorded_stripe: StripeStandin
-) -> Any:
-    """Post a signed event and run what it queued on commit (tasks run eagerly in tests). The
-    stand-in holds what the events name by id (an invoice's price), as Stripe would."""
-
-    def post(event: dict[str, Any]) -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            return int(post_event(client, event).status_code)
-
-    return post
 
 
 def test_missing_signature_is_refused_with_400_and_records_nothing(client: Client) -> None:
