@@ -14,22 +14,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from donations.stripe_client import objects
 from donations.stripe_client.errors import MalformedObject
 from donations.stripe_client.money import MAX_MINOR, MINOR_UNITS, Money
-from donations.stripe_client.objects import (
-    Charge,
-    CheckoutSession,
-    Dispute,
-    Event,
-    Invoice,
-    InvoicePayment,
-    PortalSession,
-    Price,
-    Recurring,
-    Refund,
-    StripeObject,
-    Subscription,
-)
 
 MAX_ID = 255  # our columns for Stripe ids
 STRIPE_ID = re.compile(r"[A-Za-z0-9_\-.]{1,255}")  # `cs_test_a1B2...`, `evt_...`, `price_...`
@@ -158,23 +145,23 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def price(fields: Fields) -> Price:
+def price(fields: Fields) -> objects.Price:
     recurring = fields.child("recurring")
     unit_amount = fields.money("unit_amount", fields.currency())
-    return Price(
+    return objects.Price(
         id=fields.required_id("id"),
         unit_amount=unit_amount,
         recurring=None
         if recurring is None
-        else Recurring(
+        else objects.Recurring(
             interval=recurring.required_text("interval", max_length=20),
             interval_count=recurring.required_integer("interval_count", high=10_000),
         ),
     )
 
 
-def subscription(fields: Fields) -> Subscription:
-    return Subscription(
+def subscription(fields: Fields) -> objects.Subscription:
+    return objects.Subscription(
         id=fields.required_id("id"),
         status=fields.required_text("status", max_length=40),
         customer_id=fields.id("customer"),
@@ -183,11 +170,11 @@ def subscription(fields: Fields) -> Subscription:
     )
 
 
-def checkout_session(fields: Fields) -> CheckoutSession:
+def checkout_session(fields: Fields) -> objects.CheckoutSession:
     details = fields.child("customer_details")
     currency = fields.currency() if fields.text("currency", max_length=3) else None
     total = fields.money("amount_total", currency) if currency else None
-    return CheckoutSession(
+    return objects.CheckoutSession(
         id=fields.required_id("id"),
         url=fields.text("url"),
         mode=fields.required_text("mode", max_length=40),
@@ -204,9 +191,9 @@ def checkout_session(fields: Fields) -> CheckoutSession:
     )
 
 
-def invoice_payment(fields: Fields) -> InvoicePayment:
+def invoice_payment(fields: Fields) -> objects.InvoicePayment:
     payment = fields.child("payment")
-    return InvoicePayment(
+    return objects.InvoicePayment(
         status=fields.required_text("status", max_length=40),
         payment_intent_id=payment.id("payment_intent") if payment else None,
     )
@@ -218,12 +205,12 @@ def _line_price_id(line: Fields) -> str | None:
     return details.id("price") if details else None
 
 
-def invoice(fields: Fields) -> Invoice:
+def invoice(fields: Fields) -> objects.Invoice:
     currency = fields.currency()
     parent = fields.child("parent")
     details = parent.child("subscription_details") if parent else None
     transitions = fields.child("status_transitions")
-    return Invoice(
+    return objects.Invoice(
         id=fields.required_id("id"),
         customer_id=fields.id("customer"),
         email=fields.text("customer_email", max_length=254),
@@ -239,8 +226,8 @@ def invoice(fields: Fields) -> Invoice:
     )
 
 
-def charge(fields: Fields) -> Charge:
-    return Charge(
+def charge(fields: Fields) -> objects.Charge:
+    return objects.Charge(
         id=fields.required_id("id"),
         payment_intent_id=fields.id("payment_intent"),
         amount_refunded=fields.required_money("amount_refunded", fields.currency()),
@@ -248,27 +235,27 @@ def charge(fields: Fields) -> Charge:
     )
 
 
-def dispute(fields: Fields) -> Dispute:
-    return Dispute(
+def dispute(fields: Fields) -> objects.Dispute:
+    return objects.Dispute(
         id=fields.required_id("id"),
         charge_id=fields.id("charge"),
         payment_intent_id=fields.id("payment_intent"),
     )
 
 
-def refund(fields: Fields) -> Refund:
-    return Refund(
+def refund(fields: Fields) -> objects.Refund:
+    return objects.Refund(
         id=fields.required_id("id"),
         status=fields.required_text("status", max_length=40),
     )
 
 
-def portal_session(fields: Fields) -> PortalSession:
-    return PortalSession(url=fields.required_text("url"))
+def portal_session(fields: Fields) -> objects.PortalSession:
+    return objects.PortalSession(url=fields.required_text("url"))
 
 
 # Stripe's `object` name -> its parser, for the objects events bring us.
-OBJECTS: dict[str, Callable[[Fields], StripeObject]] = {
+OBJECTS: dict[str, Callable[[Fields], objects.StripeObject]] = {
     "checkout.session": checkout_session,
     "invoice": invoice,
     "subscription": subscription,
@@ -277,7 +264,7 @@ OBJECTS: dict[str, Callable[[Fields], StripeObject]] = {
 }
 
 
-def event(data: object) -> Event:
+def event(data: object) -> objects.Event:
     """A verified event's JSON to an `Event`; `MalformedObject` (with the event's id when it
     could be read) for anything we cannot use."""
     envelope = Fields(data, "")
@@ -290,7 +277,7 @@ def event(data: object) -> Event:
         raise
 
 
-def _event(envelope: Fields) -> Event:
+def _event(envelope: Fields) -> objects.Event:
     event_id = envelope.required_id("id")
     event_type = envelope.required_text("type", max_length=100)
     created = envelope.required_integer("created", high=MAX_TIMESTAMP)
@@ -298,7 +285,7 @@ def _event(envelope: Fields) -> Event:
     obj = envelope.required_child("data").required_child("object")
     kind = obj.data.get("object")
     parser = OBJECTS.get(kind) if isinstance(kind, str) else None
-    return Event(
+    return objects.Event(
         id=event_id,
         type=event_type,
         created=created,
