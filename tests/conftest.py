@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from donations.standin import StripeStandin
 from tests.celery_worker import WorkerProcess, purge_queues
 from tests.services import need_chromium, need_redis
 from tests.smtp_server import SMTPServer
-from tests.stripe_standin import StripeStandin
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def page(chromium_browser: object, live_server: object) -> Iterator[object]:
 
 @pytest.fixture
 def stripe_standin() -> Iterator[StripeStandin]:
-    """A local Stripe (tests/stripe_standin) on port 0; STRIPE_API_BASE points at it.
+    """A local Stripe (donations/standin) on port 0; STRIPE_API_BASE points at it.
 
     Events are kept in memory (`stripe_standin.events()`, exact bytes in `.event_payloads()`);
     set `stripe_standin.webhook_url` (or use `stripe_standin_webhooks`) to have them POSTed.

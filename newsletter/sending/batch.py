@@ -252,7 +252,7 @@ def _send_one(
             return Outcome("sent")
         message = factory.build(subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask)
         sent = connection.send_messages([message])
-    except Exception as error:  # classify() re-raises what it does not know
+    except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
         return classify(error, email=row.email)
     return Outcome("sent") if sent else Outcome("connection", "Not accepted")
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from donations.standin import StripeStandin
 from tests.donations.stripe_events import post_event, recorded_objects
-from tests.stripe_standin import StripeStandin
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ import pytest
 from django.db import connection
 
 from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from donations.webhooks import stripe_event_process
 from tests.donations.stripe_events import parsed_event
 from tests.services import need_postgresql
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ def _at_once(calls: list[Callable[[], Any]]) -> list[BaseException]:
         try:
             barrier.wait()
             call()
-        except BaseException as error:  # collected and asserted on below
+        except BaseException as error:  # noqa: BLE001 - whatever a thread raises is collected for the test to assert on
             errors.append(error)
         finally:
             connection.close()

@@ -5,7 +5,7 @@ with nothing else changed but its migration (done here by the schema editor) and
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -20,9 +20,9 @@ from django.test import Client
 from donations import figures, frequencies
 from donations.forms import SupportForm
 from donations.models import AmountPreset, Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory
 from tests.donations.stripe_events import stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def _renamed(row: frequencies.Frequency, value: str) -> frequencies.Frequency:
 
 
 @pytest.fixture
-def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[None]:
+def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     """The table with a quarterly row, its minimum, and its migration's wider columns (DDL in
     the test's transaction, rolled back after it; SQLite does not enforce the width)."""
     monkeypatch.setattr(
@@ -111,7 +111,6 @@ def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[None]:
                 new.set_attributes_from_name("frequency")
                 new.model = model
                 editor.alter_field(model, old, new)
-    yield
 
 
 @pytest.mark.usefixtures("quarterly")
@@ -119,7 +118,8 @@ def test_a_quarterly_row_reaches_the_form_and_checkout_with_a_three_month_price(
     client: Client, stripe_standin: StripeStandin
 ) -> None:
     page = client.get("/support/").content.decode()
-    assert 'value="quarterly"' in page and "Give once, monthly, annually or quarterly." in page
+    assert 'value="quarterly"' in page
+    assert "Give once, monthly, annually or quarterly." in page
 
     too_small = {"frequency": "quarterly", "currency": "usd", "amount": "5", "source_page": "/"}
     assert (

@@ -8,8 +8,8 @@ from django.core import mail, signing
 from django.test import Client
 
 from donations.links import manage_link, past_due_manage_link
+from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory, RecurringDonationFactory, make_donor
-from tests.stripe_standin import StripeStandin
 
 LEGACY_MANAGE_SALT = "donations.manage-link"
 

@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from donations.standin import StripeStandin
 from newsroom.logs import JsonFormatter, KeyValueFormatter
 from tests.donations.flow import checkout, deliver_all
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

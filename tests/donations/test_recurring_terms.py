@@ -14,9 +14,9 @@ import pytest
 from django.core import mail
 
 from donations.models import Donation, FailedPayment, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory
 from tests.donations.stripe_events import recorded_objects, stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

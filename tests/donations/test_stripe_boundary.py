@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.stripe_events import FIXTURES, post_event, stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 

@@ -367,7 +367,8 @@ def test_a_payment_delivered_late_is_dated_when_stripe_took_it_on_the_receipt_to
 
     assert Donation.objects.get().paid_at == taken
     [receipt] = mail.outbox
-    assert "25.00 USD" in receipt.body and "Once" in receipt.body
+    assert "25.00 USD" in receipt.body
+    assert "Once" in receipt.body
     assert "31 October 2026" in receipt.body
 
 

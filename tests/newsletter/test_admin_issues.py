@@ -58,7 +58,8 @@ def test_the_html_preview_may_be_framed_by_the_admin_only_and_runs_no_script(
     assert preview.status_code == 200
     assert preview["X-Frame-Options"] == "SAMEORIGIN"
     csp = preview["Content-Security-Policy"]
-    assert "frame-ancestors 'self'" in csp and "script-src 'none'" in csp
+    assert "frame-ancestors 'self'" in csp
+    assert "script-src 'none'" in csp
     html = preview.content.decode()
     assert html.index("The news") < html.index("A view")
 
@@ -89,7 +90,8 @@ def test_staff_schedule_then_send_now_through_the_buttons(
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SCHEDULED
-    assert issue.scheduled_for is not None and issue.scheduled_for.year == 2030
+    assert issue.scheduled_for is not None
+    assert issue.scheduled_for.year == 2030
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url("action", issue, "send-now"))
@@ -114,7 +116,8 @@ def test_pause_resume_and_cancel_buttons_drive_the_send(
     issue.refresh_from_db()
     assert issue.status == Issue.Status.PAUSED
     page = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk])).content.decode()
-    assert "Resume" in page and 'id="issue-progress"' in page
+    assert "Resume" in page
+    assert 'id="issue-progress"' in page
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url("action", issue, "resume"))
@@ -163,7 +166,8 @@ def test_a_second_test_copy_shows_items_added_since_the_first(
         staff.post(url("send_test", issue))
 
     first, second = (m.message.get_body(preferencelist=("plain",)) for m in smtp_server.messages)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert "Late story" not in first.get_content()
     assert "Late story" in second.get_content()
 
@@ -187,3 +191,27 @@ def test_staff_pick_feed_stories_into_the_issue_with_a_section_each(staff: Clien
 def test_the_deliveries_admin_is_read_only(staff: Client) -> None:
     assert staff.get(reverse("admin:newsletter_delivery_changelist")).status_code == 200
     assert staff.get(reverse("admin:newsletter_delivery_add")).status_code == 403
+
+
+@pytest.mark.parametrize("status", ["sending", "paused", "sent", "cancelled"])
+def test_an_issue_whose_send_has_started_is_read_only_with_no_save_buttons(
+    staff: Client, status: str
+) -> None:
+    issue = composed(status=status, subject="Out of the door")
+    page = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Out of the door" in body
+    for control in ('name="_save"', 'name="_continue"', 'name="_addanother"', 'name="subject"',
+                    'name="items-0-title"', "deletelink\" href"):  # fmt: skip
+        assert control not in body, control
+    assert "Close" in body
+    refused = staff.post(reverse("admin:newsletter_issue_change", args=[issue.pk]), {})
+    assert refused.status_code == 403
+
+
+def test_a_draft_keeps_its_save_buttons(staff: Client) -> None:
+    issue = composed()
+    body = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk])).content.decode()
+    assert 'name="_save"' in body
+    assert 'name="subject"' in body

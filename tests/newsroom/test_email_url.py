@@ -8,7 +8,8 @@ def test_smtp_with_starttls_and_credentials() -> None:
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (settings["EMAIL_HOST"], settings["EMAIL_PORT"]) == ("mail.example.org", 2525)
     assert (settings["EMAIL_HOST_USER"], settings["EMAIL_HOST_PASSWORD"]) == ("user@x", "p/w")
-    assert settings["EMAIL_USE_TLS"] and not settings["EMAIL_USE_SSL"]
+    assert settings["EMAIL_USE_TLS"]
+    assert not settings["EMAIL_USE_SSL"]
 
 
 def test_anymail_esp_from_scheme_key_and_options() -> None:
