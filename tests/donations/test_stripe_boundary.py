@@ -237,3 +237,25 @@ def test_every_recorded_event_parses_and_is_applied(
         assert post_event(client, event).status_code == 200, name
     assert StripeEvent.objects.count() == len(RECORDED)
     assert RecurringDonation.objects.get().frequency == "monthly"
+
+
+def test_a_fetch_from_a_stripe_that_never_answers_gives_up_within_the_timeout(
+    settings: Any,
+) -> None:
+    """`STRIPE_TIMEOUT` bounds every call (and its one retry): a webhook that must fetch a price
+    answers 503 instead of holding its transaction for the SDK's 80 s default."""
+    import socket
+    import time
+
+    from donations import stripe_client
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    try:
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings.STRIPE_TIMEOUT = 0.5
+        started = time.monotonic()
+        with pytest.raises(stripe_client.StripeUnavailable):
+            stripe_client.price_retrieve("price_test_monthly0001")
+        assert time.monotonic() - started < 5  # two attempts of 0.5 s, and the SDK's backoff
+    finally:
+        silent.close()
