@@ -46,6 +46,7 @@ from newsletter.rendering import RenderedIssue, render_issue
 from newsletter.sending import claims
 from newsletter.sending.messages import MessageFactory, PrebuiltMessages
 from newsletter.sending.throttle import SendThrottle
+from newsletter.services.bounces import delivery_refused_record
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ def _record(
         claims.mark_failed(delivery_id=row.delivery_id, claim=claim, now=now, error=outcome.error)
         result.failed += 1
         if outcome.hard_bounce:
-            claims.suppress_bounced(subscriber_id=row.subscriber_id, now=now)
+            delivery_refused_record(delivery_id=row.delivery_id, detail=outcome.error)
             result.bounced += 1
         return
     claims.mark_deferred(

@@ -2,4 +2,4 @@
 
 # Each engineer adds one import line for their module, e.g.:
 # from newsletter.tasks import subscribers, sending
-from newsletter.tasks import sending, subscribers  # noqa: F401
+from newsletter.tasks import bounces, sending, subscribers  # noqa: F401
