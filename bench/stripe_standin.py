@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import stripe
 
-from tests.stripe_standin import StripeStandin
+from donations.standin import StripeStandin
 
 PARAMS: dict[str, Any] = {
     "mode": "subscription",

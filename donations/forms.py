@@ -10,19 +10,16 @@ from django.conf import settings
 from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
 from newsroom.forms import HoneypotForm
 
-DEFAULT_MINIMUMS = {Frequency.ONCE: "1", Frequency.MONTHLY: "2", Frequency.ANNUAL: "10"}
-DEFAULT_MAXIMUM = "10000"
 SAFE_PATH = re.compile(r"^/(?!/)[\w\-./]*$")
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 
 
 def minimum(frequency: str) -> Decimal:
-    configured: dict[str, str] = getattr(settings, "DONATIONS_MINIMUMS", {})
-    return Decimal(configured.get(frequency, DEFAULT_MINIMUMS[Frequency(frequency)]))
+    return Decimal(settings.DONATIONS_MINIMUMS[Frequency(frequency)])
 
 
 def maximum() -> Decimal:
-    return Decimal(getattr(settings, "DONATIONS_MAXIMUM", DEFAULT_MAXIMUM))
+    return Decimal(settings.DONATIONS_MAXIMUM)
 
 
 def money(amount: Decimal, currency: str) -> str:

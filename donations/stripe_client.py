@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import stripe
 from django.conf import settings
 
+from newsroom.errors import ApplicationError, TransientError
+
 API_VERSION = "2026-10-28.endive"  # the version stripe 16.x ships; shapes in tests/fixtures
 WEBHOOK_TOLERANCE_SECONDS = 300  # as Stripe's SDK
 TIMEOUT_RETRIES = 1
@@ -29,24 +31,32 @@ MINOR_UNITS = {"usd": 100, "eur": 100, "gbp": 100}
 T = TypeVar("T")
 
 
-class StripeProblem(Exception):
-    """Base for errors from the Stripe boundary. The message is for logs, not readers."""
+class StripeProblem(ApplicationError):
+    """Base for errors from the Stripe boundary. Its detail goes to `extra`, for logs."""
+
+    default_message = "Our payment provider did not answer as expected. Nothing was charged."
 
 
-class StripeUnavailable(StripeProblem):
+class StripeUnavailable(StripeProblem, TransientError):
     """Stripe could not be reached or failed on its side: retrying later may help."""
+
+    default_message = (
+        "Payments are briefly unavailable. Nothing was charged; please try again in a moment."
+    )
 
 
 class StripeRefused(StripeProblem):
     """Stripe refused the request (a 4xx): retrying the same request will not help."""
 
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, detail: str, *, code: str = "") -> None:
+        super().__init__(extra={"stripe_error": detail, "stripe_code": code})
         self.code = code
 
 
 class InvalidSignature(StripeProblem):
     """A webhook payload whose `Stripe-Signature` is missing, wrong or too old."""
+
+    default_message = "invalid signature"
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,11 @@ def _call(request: Callable[[], T]) -> T:
     try:
         return request()
     except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
-        raise StripeUnavailable(type(error).__name__) from error
+        raise StripeUnavailable(extra={"stripe_error": type(error).__name__}) from error
     except stripe.StripeError as error:
         status = error.http_status or 0
         if status >= 500:
-            raise StripeUnavailable(f"HTTP {status}") from error
+            raise StripeUnavailable(extra={"stripe_error": f"HTTP {status}"}) from error
         raise StripeRefused(
             f"{type(error).__name__} HTTP {status}", code=error.code or ""
         ) from error
@@ -220,7 +230,7 @@ def refund_create(*, payment_intent_id: str, idempotency_key: str) -> Refund:
 def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event as a plain dict, once its signature checks out (tolerance as Stripe's SDK)."""
     if not signature:
-        raise InvalidSignature("missing Stripe-Signature")
+        raise InvalidSignature(extra={"reason": "missing Stripe-Signature"})
     try:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"),
@@ -230,9 +240,9 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict[str, 
         )
         event: dict[str, Any] = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
-        raise InvalidSignature(type(error).__name__) from error
+        raise InvalidSignature(extra={"reason": type(error).__name__}) from error
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
-        raise InvalidSignature("not an event")
+        raise InvalidSignature(extra={"reason": "not an event"})
     return event
 
 

@@ -10,33 +10,26 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from donations import stripe_client
 from donations.banner import REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
 from donations.services import checkout, manage, reminders
 from donations.services.errors import DonationError
+from newsroom.errors import InvalidLink
+from newsroom.ratelimit import limited, rate_limited
 
 logger = logging.getLogger(__name__)
 
-CLIENT_KEY = "newsroom.ratelimit.client_key"
+THANK_YOU_RATE = "30/m"  # lookups that may ask Stripe, per client
 
 
-def _rate(name: str, default: str) -> str:
-    return str(getattr(settings, name, default))
+def _checkout_rate() -> str:
+    return settings.DONATIONS_CHECKOUT_RATE
 
 
-def checkout_rate(group: str | None, request: HttpRequest) -> str:
-    return _rate("DONATIONS_CHECKOUT_RATE", "10/m")
-
-
-def email_rate(group: str | None, request: HttpRequest) -> str:
-    return _rate("DONATIONS_EMAIL_RATE", "5/m")
-
-
-def _limited(request: HttpRequest) -> HttpResponse:
-    return render(request, "donations/rate_limited.html", status=429)
+def _email_rate() -> str:
+    return settings.DONATIONS_EMAIL_RATE
 
 
 def _stripe_forms(response: HttpResponse) -> HttpResponse:
@@ -60,10 +53,8 @@ def support(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@ratelimit(key=CLIENT_KEY, rate=checkout_rate, method="POST", block=False, group="checkout")
+@rate_limited("checkout", rate=_checkout_rate)
 def checkout_start(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "limited", False):
-        return _limited(request)
     form = SupportForm(request.POST)
     if not form.is_valid():
         context = {"support_page": True, "support_form": form}
@@ -78,30 +69,29 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             attempt=data["attempt"] or uuid.uuid4().hex,  # the banner sends one per page view
         )
     except stripe_client.StripeProblem as error:
-        logger.warning("checkout failed", extra={"error": type(error).__name__})
+        logger.warning("checkout failed", extra={"error": type(error).__name__, **error.extra})
         # A fresh key for the retry: Stripe replays a failed request's answer for its key.
         context = {"form": form, "retry_attempt": uuid.uuid4().hex}
         page = render(request, "donations/checkout_error.html", context, status=503)
+        if error.retry_after is not None:
+            page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
     return _redirect_off_site(session.url)
 
 
 @require_GET
-@ratelimit(key=CLIENT_KEY, rate="30/m", method="GET", block=False, group="thank-you")
 def thank_you(request: HttpRequest) -> HttpResponse:
     """The lookup may ask Stripe; a client asking too often gets the page without details."""
     form = SessionForm(request.GET)
     gift = None
-    if form.is_valid() and not getattr(request, "limited", False):
+    if form.is_valid() and not limited(request, group="thank-you", rate=THANK_YOU_RATE):
         gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
     return render(request, "donations/thank_you.html", {"gift": gift})
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
+@rate_limited("manage", rate=_email_rate)
 def manage_request(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "limited", False):
-        return _limited(request)
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         manage.manage_link_request(email=form.cleaned_data["email"])
@@ -111,17 +101,16 @@ def manage_request(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="manage")
+@rate_limited("manage", rate=_email_rate)
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners prefetch links); POST opens the Billing Portal."""
-    if getattr(request, "limited", False):
-        return _limited(request)
+    """GET shows a button (mail scanners prefetch links); POST opens the Billing Portal. A link
+    that does not work shows the form that mails a fresh one."""
     try:
         if request.method == "GET":
-            manage.manage_token_read(token=token)
+            manage.manage_donor(token=token)
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
-    except DonationError as error:
+    except (DonationError, InvalidLink) as error:
         context = {"form": EmailForm(), "problem": str(error)}
         return render(request, "donations/manage.html", context, status=400)
     except stripe_client.StripeProblem as error:
@@ -132,16 +121,14 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@ratelimit(key=CLIENT_KEY, rate=email_rate, method="POST", block=False, group="remind")
+@rate_limited("remind", rate=_email_rate)
 def remind_me(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "limited", False):
-        return _limited(request)
     form = EmailForm(request.POST)
     if not form.is_valid():
         return render(request, "donations/remind_me.html", {"form": form}, status=400)
     reminders.reminder_create(email=form.cleaned_data["email"])
     response = render(request, "donations/remind_me.html", {"done": True})
-    days = int(getattr(settings, "DONATIONS_BANNER_HIDE_DAYS", 14))
+    days = settings.DONATIONS_BANNER_HIDE_DAYS
     response.set_cookie(
         REMINDED_COOKIE, "1", max_age=days * 86400, httponly=True, samesite="Lax",
         secure=request.is_secure(),
@@ -151,12 +138,10 @@ def remind_me(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """GET checks the link and shows a button; POST stops the reminder. A link that does not
+    work gets the invalid-link page (`InvalidLink`), never the button or a success page."""
     if request.method == "GET":
+        reminders.reminder_for_link(token=token)
         return render(request, "donations/reminder_opt_out.html")
-    try:
-        reminders.reminder_opt_out(token=token)
-    except DonationError as error:
-        return render(
-            request, "donations/reminder_opt_out.html", {"problem": str(error)}, status=400
-        )
+    reminders.reminder_opt_out(token=token)
     return render(request, "donations/reminder_opt_out.html", {"done": True})

@@ -18,6 +18,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from newsletter.models import IssueItem
+from newsroom.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ SECTION_WORDS = {
 }
 
 
-class FeedError(Exception):
+class FeedError(ApplicationError):
     """The feed could not be fetched or read (the message is safe to show staff)."""
 
 

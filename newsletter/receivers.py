@@ -21,7 +21,8 @@ from newsletter.services.subscribers import (
     subscriber_record_tracking_event,
     subscriber_unsubscribe,
 )
-from newsletter.tokens import InvalidToken, read_unsubscribe_token
+from newsletter.tokens import unsubscribe_link
+from newsroom.errors import InvalidLink
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ def handle_inbound_unsubscribe(
     if match is None:
         return
     try:
-        subscriber_id = read_unsubscribe_token(unquote(match.group(1)))
-    except InvalidToken:
+        subscriber_id = unsubscribe_link.read(unquote(match.group(1)))
+    except InvalidLink:
         logger.info("newsletter.inbound_unsubscribe.invalid_token", extra={"esp": esp_name})
         return
     subscriber_unsubscribe(subscriber_id=subscriber_id, source=SubscriberEvent.Source.MAILTO)

@@ -1,95 +1,60 @@
-"""Signed links for subscribers: confirm (expiring) and unsubscribe (lasting, as RFC 8058 needs).
+"""Signed links for subscribers and staff: confirm (expiring), unsubscribe (lasting, as RFC
+8058 needs: the link in every issue ever sent must still work) and a draft's preview.
 
-Tokens are HMAC-signed with SECRET_KEY and a purpose-specific salt, so a confirm token cannot
-be used to unsubscribe and an altered token is refused.
+Each is a `SignedLink` with its own purpose; the links mailed before the opaque format (signed
+with `django.core.signing` under the same salts) are still read.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import lru_cache
-
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
 
-CONFIRM_SALT = "newsletter.confirm"
-UNSUBSCRIBE_SALT = "newsletter.unsubscribe"
-CONFIRM_MAX_AGE = timedelta(days=7)
+from newsroom.signed_links import SignedLink, legacy_reader, token_url
 
 
-class InvalidToken(Exception):
-    """The token was forged, altered, expired or made for another purpose."""
+def _hex_id(value: object) -> int:
+    return int(str(value), 16)
 
 
-def make_confirm_token(subscriber_id: int) -> str:
-    return signing.dumps(subscriber_id, salt=CONFIRM_SALT)
+def _int_id(value: object) -> int:
+    return int(str(value))
 
 
-def read_confirm_token(token: str) -> int:
-    max_age = getattr(settings, "NEWSLETTER_CONFIRM_MAX_AGE", CONFIRM_MAX_AGE)
-    try:
-        return int(signing.loads(token, salt=CONFIRM_SALT, max_age=max_age))
-    except (signing.BadSignature, TypeError, ValueError) as error:
-        raise InvalidToken(str(error)) from error
+def _confirm_max_age() -> int:
+    return int(settings.NEWSLETTER_CONFIRM_MAX_AGE)
 
 
-_unsubscribe_signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
+def _preview_max_age() -> int:
+    return int(settings.NEWSLETTER_ISSUE_PREVIEW_MAX_AGE)
 
 
-def make_unsubscribe_token(subscriber_id: int) -> str:
-    return _unsubscribe_signer.sign(format(subscriber_id, "x"))
-
-
-def read_unsubscribe_token(token: str) -> int:
-    try:
-        return int(_unsubscribe_signer.unsign(token), 16)
-    except (signing.BadSignature, TypeError, ValueError) as error:
-        raise InvalidToken(str(error)) from error
-
-
-# --- Absolute links for emails ---------------------------------------------------------------
-# The sender's hot loop calls `unsubscribe_url` once per recipient: the URL prefix is resolved
-# once per SITE_URL (no `reverse()` per call), and signing one short id is one HMAC.
-
-_TOKEN_PLACEHOLDER = "TOKEN"  # noqa: S105 - a placeholder in a URL pattern, not a secret
-
-
-@lru_cache(maxsize=8)
-def _url_prefix(site_url: str, route_name: str) -> str:
-    path = reverse(route_name, kwargs={"token": _TOKEN_PLACEHOLDER})
-    return site_url.rstrip("/") + path[: path.index(_TOKEN_PLACEHOLDER)]
+confirm_link = SignedLink(
+    "newsletter.confirm",
+    max_age=_confirm_max_age,
+    legacy=legacy_reader(salt="newsletter.confirm", max_age=_confirm_max_age, decode=_int_id),
+)
+unsubscribe_link = SignedLink(
+    "newsletter.unsubscribe",
+    legacy=legacy_reader(
+        salt="newsletter.unsubscribe", max_age=lambda: None, decode=_hex_id, timestamped=False
+    ),
+)
+issue_preview_link = SignedLink(
+    "newsletter.issue-preview",
+    max_age=_preview_max_age,
+    legacy=legacy_reader(salt="newsletter.issue-preview", max_age=_preview_max_age, decode=_int_id),
+)
 
 
 def unsubscribe_url(subscriber_id: int) -> str:
     """The subscriber's personal, lasting one-click unsubscribe URL (absolute)."""
-    prefix = _url_prefix(settings.SITE_URL, "newsletter:unsubscribe")
-    return f"{prefix}{make_unsubscribe_token(subscriber_id)}/"
+    return token_url("newsletter:unsubscribe", unsubscribe_link.make(subscriber_id))
 
 
 def confirm_url(subscriber_id: int) -> str:
     """The expiring double opt-in link of a pending subscriber (absolute)."""
-    prefix = _url_prefix(settings.SITE_URL, "newsletter:confirm")
-    return f"{prefix}{make_confirm_token(subscriber_id)}/"
-
-
-# --- Staff's shareable preview of an unsent issue ------------------------------------------
-ISSUE_PREVIEW_SALT = "newsletter.issue-preview"
-ISSUE_PREVIEW_MAX_AGE = timedelta(days=3)
-
-
-def make_issue_preview_token(issue_id: int) -> str:
-    return signing.dumps(issue_id, salt=ISSUE_PREVIEW_SALT)
-
-
-def read_issue_preview_token(token: str) -> int:
-    max_age = getattr(settings, "NEWSLETTER_ISSUE_PREVIEW_MAX_AGE", ISSUE_PREVIEW_MAX_AGE)
-    try:
-        return int(signing.loads(token, salt=ISSUE_PREVIEW_SALT, max_age=max_age))
-    except (signing.BadSignature, TypeError, ValueError) as error:
-        raise InvalidToken(str(error)) from error
+    return token_url("newsletter:confirm", confirm_link.make(subscriber_id))
 
 
 def issue_preview_url(issue_id: int) -> str:
-    prefix = _url_prefix(settings.SITE_URL, "newsletter:issue_draft")
-    return f"{prefix}{make_issue_preview_token(issue_id)}/"
+    return token_url("newsletter:issue_draft", issue_preview_link.make(issue_id))

@@ -15,7 +15,7 @@ from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
-app = Celery("newsroom")
+app = Celery("newsroom", task_cls="newsroom.task_base:Task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -7,6 +7,7 @@ off every production secret must be set, or start-up stops naming the missing on
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "newsroom.error_responses.TokenPageMiddleware",
+    "newsroom.error_responses.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -110,9 +113,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 if not REDIS_URL and not DEBUG:
     raise ImproperlyConfigured("REDIS_URL is not set. It is required when DEBUG is off.")
+# Seconds a Redis call (cache, broker) may take before it gives up: the site answers without
+# it (rate limits let requests through, tasks are re-queued by their sweepers).
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -121,7 +134,11 @@ CACHES: dict[str, dict[str, Any]] = {
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
-    {"visibility_timeout": 3600}
+    {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    }
     if REDIS_URL
     else {
         "data_folder_in": str(VAR_DIR / "broker"),
@@ -131,6 +148,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
         "store_processed": False,
     }
 )
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+# Publishing a task gives up after about a second of broker trouble (the caller logs it and
+# the work's sweeper re-queues it) instead of holding a web request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
@@ -157,6 +185,9 @@ NEWSLETTER_SEND_TIME = env.str("NEWSLETTER_SEND_TIME", default="07:00")
 # the least time between two confirmation emails to one address, sign-ups per client, and how
 # long browsers and proxies may keep an issue's web page.
 NEWSLETTER_PRIVACY_POLICY_VERSION = env.str("NEWSLETTER_PRIVACY_POLICY_VERSION", default="2026-11")
+# Seconds a confirmation link works, and a staff's shared preview link of an unsent issue.
+NEWSLETTER_CONFIRM_MAX_AGE = env.int("NEWSLETTER_CONFIRM_MAX_AGE", default=7 * 86400)
+NEWSLETTER_ISSUE_PREVIEW_MAX_AGE = env.int("NEWSLETTER_ISSUE_PREVIEW_MAX_AGE", default=3 * 86400)
 NEWSLETTER_CONFIRMATION_RESEND_SECONDS = env.int(
     "NEWSLETTER_CONFIRMATION_RESEND_SECONDS", default=600
 )
@@ -207,7 +238,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 STAFF_NOTIFICATION_EMAILS: list[str] = env.list("STAFF_NOTIFICATION_EMAILS", default=[])
 
 # --- Sending through the newsroom's own mail server (SMTP): DKIM and bounces --------------
-# DKIM (newsroom.mail.signing): the RSA private key (PEM text, or the path of a PEM file), its
+# DKIM (newsroom.smtp.signing): the RSA private key (PEM text, or the path of a PEM file), its
 # selector and the signing domain (the domain of DEFAULT_FROM_EMAIL, or a parent of it, for
 # DMARC). Optionally an Ed25519 key (RFC 8463: PEM, base64 seed or a path) signed beside the
 # RSA one under its own selector. Empty DKIM_PRIVATE_KEY: no signature (an ESP signs itself).
@@ -230,12 +261,17 @@ BOUNCE_SOFT_LIMIT = env.int("BOUNCE_SOFT_LIMIT", default=3)
 # With no keys (DEBUG only) the run command starts the local Stripe stand-in in demo mode.
 DEMO_STRIPE_SECRET_KEY = "sk_test_demo"  # noqa: S105 - a marker, not a credential
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY", dev_default=DEMO_STRIPE_SECRET_KEY)
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------
+# The smallest gift per frequency and the largest gift taken online (in any currency).
+DONATIONS_MINIMUMS: dict[str, str] = {
+    "once": env.str("DONATIONS_MINIMUM_ONCE", default="1"),
+    "monthly": env.str("DONATIONS_MINIMUM_MONTHLY", default="2"),
+    "annual": env.str("DONATIONS_MINIMUM_ANNUAL", default="10"),
+}
 DONATIONS_MAXIMUM = env.str("DONATIONS_MAXIMUM", default="10000")
 DONATIONS_REMINDER_DAYS = env.int("DONATIONS_REMINDER_DAYS", default=30)
 DONATIONS_BANNER_HIDE_DAYS = env.int("DONATIONS_BANNER_HIDE_DAYS", default=14)
@@ -252,7 +288,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "newsroom.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # Staff are at risk too: keep failed attempts only as long as the lockout needs them, and no
 # record of each successful login's address and browser.
@@ -265,6 +301,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed:
+# the client is the first address from the right that none of them is. Empty: REMOTE_ADDR.
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+if "PROXY_COUNT" in os.environ:  # removed: it silently did nothing without django-ipware
+    raise ImproperlyConfigured(
+        "PROXY_COUNT is no longer read: list your proxies' addresses in TRUSTED_PROXIES."
+    )
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -296,18 +340,31 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging: structured, and never an email address or IP in clear ------------------------
+# --- Logging: structured, and never a token, email address or IP in clear -------------------
+# `text`: "time LEVEL logger message key=value ..."; `json`: one JSON object per line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+_TO_CONSOLE = {"handlers": ["console"], "propagate": False}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # stripe's DEBUG lines hold whole response bodies (donor emails, Billing Portal URLs).
+    "formatters": {
+        "text": {"()": "newsroom.logs.KeyValueFormatter"},
+        "json": {"()": "newsroom.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "axes": {"level": "WARNING"},
-        "stripe": {"level": "WARNING"},
+        # Django's own loggers write paths (with tokens) through handlers of their own unless
+        # they are sent through ours.
+        "django": {**_TO_CONSOLE, "level": LOG_LEVEL},
+        "django.server": {**_TO_CONSOLE, "level": LOG_LEVEL},
+        "axes": {**_TO_CONSOLE, "level": "WARNING"},
+        # stripe's DEBUG lines hold whole response bodies (donor emails, Billing Portal URLs).
+        "stripe": {**_TO_CONSOLE, "level": "WARNING"},
         # aiosmtpd (the bounce listener) logs each peer's IP and every envelope address.
-        "mail.log": {"level": "ERROR"},
+        "mail.log": {**_TO_CONSOLE, "level": "ERROR"},
     },
 }

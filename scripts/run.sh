@@ -23,7 +23,7 @@ procfile=var/Procfile
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   export STRIPE_API_BASE="http://127.0.0.1:$STANDIN_PORT"
   export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_demo}"
-  echo "stripe: python -m tests.stripe_standin --port $STANDIN_PORT --webhook-url $SITE_URL/stripe/webhook/ --webhook-secret $STRIPE_WEBHOOK_SECRET" >>"$procfile"
+  echo "stripe: python -m donations.standin --port $STANDIN_PORT --webhook-url $SITE_URL/stripe/webhook/ --webhook-secret $STRIPE_WEBHOOK_SECRET" >>"$procfile"
 fi
 python manage.py migrate --noinput
 python manage.py load_demo

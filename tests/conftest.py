@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from donations.standin import StripeStandin
 from tests.celery_worker import WorkerProcess, purge_queues
 from tests.dkim_keys import dkim_setup  # noqa: F401  (a fixture, for every test module)
 from tests.services import need_chromium, need_redis
 from tests.smtp_server import SMTPServer
-from tests.stripe_standin import StripeStandin
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def smtp_server() -> Iterator[SMTPServer]:
     server = SMTPServer().start()
     try:
         with override_settings(
-            EMAIL_BACKEND="newsroom.mail.backends.SMTPBackend",
+            EMAIL_BACKEND="newsroom.smtp.backend.SMTPBackend",
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=server.port,
             EMAIL_USE_TLS=False,
@@ -107,7 +107,7 @@ def page(chromium_browser: object, live_server: object) -> Iterator[object]:
 
 @pytest.fixture
 def stripe_standin() -> Iterator[StripeStandin]:
-    """A local Stripe (tests/stripe_standin) on port 0; STRIPE_API_BASE points at it.
+    """A local Stripe (donations/standin) on port 0; STRIPE_API_BASE points at it.
 
     Events are kept in memory (`stripe_standin.events()`, exact bytes in `.event_payloads()`);
     set `stripe_standin.webhook_url` (or use `stripe_standin_webhooks`) to have them POSTed.

@@ -1,6 +1,10 @@
-"""The donations app's emails. Each is claimed in the database before it is sent (a row's
-`*_sent_at` moves from empty to now in one UPDATE), so a re-delivered task cannot send it twice;
-a failed send releases the claim so the task's retry can try again."""
+"""The donations app's emails and the tasks that send them.
+
+Each email is claimed in the database before it is sent (a row's `*_sent_at` moves from empty
+to now in one UPDATE), so a re-delivered task cannot send it twice; a transient failure
+releases the claim and the task base retries; a permanent refusal keeps the claim (retrying
+would only be refused again) and is logged. Callers queue them with `.delay_on_commit(id)`.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from donations.links import manage_url, reminder_stop_url
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
-from donations.services.manage import manage_link_max_age, manage_url, past_due_link_max_age
-from donations.services.reminders import reminder_opt_out_url
 from donations.stripe_client import dashboard_url
+from newsroom import mail
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +36,7 @@ def _send(*, to: str, subject: str, template: str, context: dict[str, Any]) -> N
         **context,
     }
     body = render_to_string(f"donations/email/{template}.txt", context)
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+    mail.send(EmailMessage(subject=subject, body=body, to=[to]))
 
 
 def _claimed_send(
@@ -41,6 +46,9 @@ def _claimed_send(
         return False
     try:
         send()
+    except mail.MailRefused as error:
+        logger.warning("email refused", extra={"kind": field, **log_extra, **error.extra})
+        return False
     except Exception:
         rows.update(**{field: None})
         raise
@@ -94,8 +102,8 @@ def past_due_notice_send(*, failure_id: int) -> bool:
             template="past_due",
             context={
                 "recurring": failure.recurring,
-                "manage_url": manage_url(donor=donor, past_due=True),
-                "days": past_due_link_max_age() // 86400,
+                "manage_url": manage_url(donor_id=donor.pk, past_due=True),
+                "days": settings.DONATIONS_PAST_DUE_LINK_MAX_AGE // 86400,
             },
         ),
         {"failed_payment": failure_id},
@@ -104,13 +112,24 @@ def past_due_notice_send(*, failure_id: int) -> bool:
 
 def manage_link_send(*, donor_id: int) -> None:
     """Not claimed: every request for a link sends one (rate-limited at the view)."""
-    donor = Donor.objects.get(pk=donor_id)
-    _send(
-        to=donor.email,
-        subject=f"Manage your gift to {settings.SITE_NAME}",
-        template="manage_link",
-        context={"manage_url": manage_url(donor=donor), "hours": manage_link_max_age() // 3600},
-    )
+    donor = Donor.objects.filter(pk=donor_id).first()
+    if donor is None:
+        return
+    try:
+        _send(
+            to=donor.email,
+            subject=f"Manage your gift to {settings.SITE_NAME}",
+            template="manage_link",
+            context={
+                "manage_url": manage_url(donor_id=donor.pk),
+                "hours": settings.DONATIONS_MANAGE_LINK_MAX_AGE // 3600,
+            },
+        )
+    except mail.MailRefused as error:
+        logger.warning(
+            "email refused", extra={"kind": "manage_link", "donor": donor_id, **error.extra}
+        )
+        return
     logger.info("email sent", extra={"kind": "manage_link", "donor": donor_id})
 
 
@@ -129,7 +148,7 @@ def reminder_send(*, reminder_id: int) -> bool:
             template="reminder",
             context={
                 "support_url": settings.SITE_URL + reverse("donations:support"),
-                "opt_out_url": reminder_opt_out_url(reminder=reminder),
+                "opt_out_url": reminder_stop_url(reminder_id=reminder.pk),
             },
         ),
         {"reminder": reminder_id},
@@ -149,17 +168,44 @@ def dispute_notice_send(*, donation_id: int) -> bool:
     return _claimed_send(
         _one(Donation, donation_id),
         "dispute_notice_sent_at",
-        lambda: EmailMessage(
-            subject=f"[{settings.SITE_NAME}] A payment is disputed: answer it in Stripe",
-            body=render_to_string(
-                "donations/email/dispute_staff.txt",
-                {
-                    "donation": donation,
-                    "admin_url": settings.SITE_URL + admin_path,
-                    "stripe_url": dashboard_url(donation.stripe_payment_intent_id or ""),
-                },
-            ),
-            to=recipients,
-        ).send(),
+        lambda: mail.send(
+            EmailMessage(
+                subject=f"[{settings.SITE_NAME}] A payment is disputed: answer it in Stripe",
+                body=render_to_string(
+                    "donations/email/dispute_staff.txt",
+                    {
+                        "donation": donation,
+                        "admin_url": settings.SITE_URL + admin_path,
+                        "stripe_url": dashboard_url(donation.stripe_payment_intent_id or ""),
+                    },
+                ),
+                to=recipients,
+            )
+        ),
         {"donation": donation_id},
     )
+
+
+@task(name="donations.tasks.send_receipt")
+def send_receipt(donation_id: int) -> bool:
+    return receipt_send(donation_id=donation_id)
+
+
+@task(name="donations.tasks.send_past_due_notice")
+def send_past_due_notice(failure_id: int) -> bool:
+    return past_due_notice_send(failure_id=failure_id)
+
+
+@task(name="donations.tasks.send_manage_link")
+def send_manage_link(donor_id: int) -> None:
+    manage_link_send(donor_id=donor_id)
+
+
+@task(name="donations.tasks.send_reminder")
+def send_reminder(reminder_id: int) -> bool:
+    return reminder_send(reminder_id=reminder_id)
+
+
+@task(name="donations.tasks.send_dispute_notice")
+def send_dispute_notice(donation_id: int) -> bool:
+    return dispute_notice_send(donation_id=donation_id)

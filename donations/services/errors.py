@@ -1,7 +1,9 @@
-class DonationError(Exception):
-    """A domain error with a message fit for the person who caused it."""
+"""The donations app's domain errors (all `newsroom.errors.ApplicationError`s)."""
+
+from newsroom.errors import ApplicationError, RetryLater
+
+__all__ = ["DonationError", "RetryLater"]
 
 
-class RetryLater(Exception):
-    """A Stripe event names something we have not recorded yet (events arrive in any order):
-    the webhook answers 5xx, nothing of the event is kept, and Stripe sends it again."""
+class DonationError(ApplicationError):
+    """A donation request that cannot be done as asked; the message is for the reader."""

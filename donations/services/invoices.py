@@ -6,18 +6,14 @@ import logging
 import time
 from typing import Any
 
-from django.db import transaction
-
 from donations import stripe_client
 from donations.models import Donation, Frequency, RecurringDonation
 from donations.services import recurring as recurring_services
+from donations.services.donors import donor_upsert
+from donations.services.emails import send_dispute_notice
 from donations.services.errors import RetryLater
-from donations.services.payments import (
-    donation_status_advance,
-    donation_upsert,
-    donor_upsert,
-    from_timestamp,
-)
+from donations.services.payments import donation_status_advance, donation_upsert, from_timestamp
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +91,7 @@ def payment_record_from_invoice(invoice: dict[str, Any], *, event_created: int) 
         source_page=metadata.get("source_page", ""),
     )
     if not donation.stripe_payment_intent_id:
-        from donations.tasks import fill_payment_intent
-
-        donation_id = donation.pk
-        transaction.on_commit(lambda: fill_payment_intent.delay(donation_id))
+        fill_payment_intent.delay_on_commit(donation.pk)
 
 
 def donation_payment_intent_fill(*, donation_id: int) -> str:
@@ -114,6 +107,11 @@ def donation_payment_intent_fill(*, donation_id: int) -> str:
         )
         logger.info("payment intent filled", extra={"donation": donation_id, "intent": intent})
     return intent
+
+
+@task(name="donations.tasks.fill_payment_intent")
+def fill_payment_intent(donation_id: int) -> str:
+    return donation_payment_intent_fill(donation_id=donation_id)
 
 
 def payment_failed_from_invoice(invoice: dict[str, Any], *, event_created: int) -> None:
@@ -171,8 +169,5 @@ def payment_disputed(dispute: dict[str, Any], *, event_created: int) -> None:
         _unknown_payment("dispute", dispute["id"], event_created)
         return
     if donation_status_advance(donation=donation, status=Donation.Status.DISPUTED):
-        from donations.tasks import send_dispute_notice
-
-        donation_id = donation.pk
-        transaction.on_commit(lambda: send_dispute_notice.delay(donation_id))
+        send_dispute_notice.delay_on_commit(donation.pk)
     logger.warning("payment disputed", extra={"dispute": dispute["id"], "donation": donation.pk})

@@ -16,8 +16,9 @@ from django.db.models import Q
 
 from donations import stripe_client
 from donations.models import Donation, Donor, Frequency, RecurringDonation
-from donations.selectors import normalise_email
 from donations.services import recurring as recurring_services
+from donations.services.donors import donor_upsert
+from donations.services.emails import send_receipt
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +34,6 @@ ID_FIELDS = ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_
 
 def from_timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
-
-
-def donor_upsert(*, email: str, name: str = "", customer_id: str = "") -> Donor | None:
-    """The donor for this Stripe customer or email; created when first seen."""
-    donor = Donor.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
-    if donor is None and email:
-        donor, _ = Donor.objects.get_or_create(
-            email=normalise_email(email),
-            defaults={"name": name[:200], "stripe_customer_id": customer_id or None},
-        )
-    if donor is None:
-        return None
-    if customer_id and not donor.stripe_customer_id:
-        donor.stripe_customer_id = customer_id
-        donor.save(update_fields=["stripe_customer_id", "updated_at"])
-    return donor
 
 
 def _find(ids: dict[str, str], recurring: RecurringDonation | None, first: bool) -> Donation | None:
@@ -144,10 +129,7 @@ def donation_status_advance(
         extra={"donation": donation.pk, "status": status, "stripe_ids": _stripe_ids(donation)},
     )
     if status == Donation.Status.PAID:
-        from donations.tasks import send_receipt
-
-        donation_id = donation.pk
-        transaction.on_commit(lambda: send_receipt.delay(donation_id))
+        send_receipt.delay_on_commit(donation.pk)
     return True
 
 

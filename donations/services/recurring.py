@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 
 from donations import stripe_client
 from donations.models import Donor, FailedPayment, Frequency, RecurringDonation
+from donations.services.donors import donor_upsert
+from donations.services.emails import send_past_due_notice
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +113,6 @@ def recurring_status_apply(*, recurring: RecurringDonation, status: str, at: int
 
 def recurring_sync_from_subscription(subscription: dict[str, Any], *, event_created: int) -> None:
     """customer.subscription.created / updated / deleted."""
-    from donations.services.payments import donor_upsert
-
     items = (subscription.get("items") or {}).get("data") or [{}]
     price = items[0].get("price") or {}
     interval = (price.get("recurring") or {}).get("interval", "month")
@@ -153,7 +153,4 @@ def recurring_payment_failed(
         stripe_invoice_id=invoice_id, defaults={"recurring": recurring}
     )
     if created and recurring.status == RecurringDonation.Status.PAST_DUE:
-        from donations.tasks import send_past_due_notice
-
-        failure_id = failure.pk
-        transaction.on_commit(lambda: send_past_due_notice.delay(failure_id))
+        send_past_due_notice.delay_on_commit(failure.pk)

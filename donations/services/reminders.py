@@ -7,22 +7,20 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
-from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from donations.links import reminder_stop_link
 from donations.models import Reminder
 from donations.selectors import normalise_email
-from donations.services.errors import DonationError
+from donations.services.emails import send_reminder
+from newsroom.errors import InvalidLink
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
-OPT_OUT_SALT = "donations.reminder-opt-out"
-
 
 def reminder_delay() -> timedelta:
-    return timedelta(days=int(getattr(settings, "DONATIONS_REMINDER_DAYS", 30)))
+    return timedelta(days=settings.DONATIONS_REMINDER_DAYS)
 
 
 def reminder_create(*, email: str, now: datetime | None = None) -> Reminder:
@@ -39,17 +37,16 @@ def reminder_create(*, email: str, now: datetime | None = None) -> Reminder:
     return reminder
 
 
-def reminder_opt_out_url(*, reminder: Reminder) -> str:
-    token = signing.dumps({"reminder": reminder.pk}, salt=OPT_OUT_SALT)
-    return settings.SITE_URL + reverse("donations:reminder_opt_out", kwargs={"token": token})
+def reminder_for_link(*, token: str) -> Reminder:
+    """The reminder a stop link names; `InvalidLink` for a forged, altered or unknown one."""
+    reminder = Reminder.objects.filter(pk=reminder_stop_link.read(token)).first()
+    if reminder is None:
+        raise InvalidLink("This link is not valid.")
+    return reminder
 
 
 def reminder_opt_out(*, token: str) -> None:
-    try:
-        data = signing.loads(token, salt=OPT_OUT_SALT)
-        reminder = Reminder.objects.get(pk=int(data["reminder"]))
-    except (signing.BadSignature, Reminder.DoesNotExist, KeyError, TypeError, ValueError) as err:
-        raise DonationError("This link is not valid.") from err
+    reminder = reminder_for_link(token=token)
     if not reminder.email:
         return  # sent already (its address forgotten): there is nothing left to stop
     Reminder.objects.filter(email=reminder.email, opted_out_at=None).update(
@@ -59,8 +56,6 @@ def reminder_opt_out(*, token: str) -> None:
 
 def reminders_queue_due(*, now: datetime | None = None) -> int:
     """Queue a send for every due reminder; each send claims its row, so overlap is harmless."""
-    from donations.tasks import send_reminder
-
     now = now or timezone.now()
     due = list(
         Reminder.objects.filter(due_at__lte=now, sent_at=None, opted_out_at=None).values_list(
@@ -68,5 +63,10 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
         )
     )
     for reminder_id in due:
-        transaction.on_commit(lambda rid=reminder_id: send_reminder.delay(rid))  # type: ignore[misc]
+        send_reminder.delay_on_commit(reminder_id)
     return len(due)
+
+
+@task(name="donations.tasks.send_due_reminders")
+def send_due_reminders() -> int:
+    return reminders_queue_due()

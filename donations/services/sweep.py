@@ -7,10 +7,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from donations.models import Donation, FailedPayment
+from donations.services.emails import send_dispute_notice, send_past_due_notice, send_receipt
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +20,6 @@ GIVE_UP = timedelta(days=3)  # a receipt weeks late is worse than none
 
 
 def unsent_emails_requeue(*, now: datetime | None = None) -> int:
-    from donations.tasks import send_dispute_notice, send_past_due_notice, send_receipt
-
     now = now or timezone.now()
     window = {"updated_at__lte": now - GRACE, "updated_at__gte": now - GIVE_UP}
     receipts = list(
@@ -43,14 +42,19 @@ def unsent_emails_requeue(*, now: datetime | None = None) -> int:
         else []
     )
     for donation_id in receipts:
-        transaction.on_commit(lambda pk=donation_id: send_receipt.delay(pk))  # type: ignore[misc]
+        send_receipt.delay_on_commit(donation_id)
     for failure_id in notices:
-        transaction.on_commit(lambda pk=failure_id: send_past_due_notice.delay(pk))  # type: ignore[misc]
+        send_past_due_notice.delay_on_commit(failure_id)
     for donation_id in disputes:
-        transaction.on_commit(lambda pk=donation_id: send_dispute_notice.delay(pk))  # type: ignore[misc]
+        send_dispute_notice.delay_on_commit(donation_id)
     if receipts or notices or disputes:
         logger.warning(
             "re-queued unsent emails",
             extra={"receipts": len(receipts), "notices": len(notices), "disputes": len(disputes)},
         )
     return len(receipts) + len(notices) + len(disputes)
+
+
+@task(name="donations.tasks.sweep_unsent_emails")
+def sweep_unsent_emails() -> int:
+    return unsent_emails_requeue()

@@ -19,40 +19,44 @@ from urllib.parse import urlsplit
 from newsletter.bounces.reports import Evidence
 from newsletter.bounces.verp import read_address
 from newsletter.sending.messages import message_id, site_domain
-from newsletter.tokens import InvalidToken, read_unsubscribe_token
+from newsletter.tokens import unsubscribe_link
+from newsroom.errors import InvalidLink
 
 _MESSAGE_ID = re.compile(r"<issue(\d{1,10})\.[0-9a-f]{24}@[^>\s]+>")
 
 
 @dataclass(frozen=True)
 class Target:
-    subscriber_id: int
-    issue_id: int | None  # None: the subscriber is known, the issue is not
+    """A delivery (by its row id), or a subscriber and, when the message said, the issue."""
+
     via: str  # "envelope", "return-path", "unsubscribe-link"
+    delivery_id: int | None = None
+    subscriber_id: int | None = None
+    issue_id: int | None = None
 
 
 def identify(*, recipients: Iterable[str], evidence: Evidence) -> Target | None:
     for recipient in recipients:
-        ref = read_address(recipient)
-        if ref is not None:
-            return Target(ref.subscriber_id, ref.issue_id, "envelope")
+        delivery_id = read_address(recipient)
+        if delivery_id is not None:
+            return Target("envelope", delivery_id=delivery_id)
     for value in evidence.return_paths:
-        ref = read_address(parseaddr(value)[1] or value)
-        if ref is not None:
-            return Target(ref.subscriber_id, ref.issue_id, "return-path")
+        delivery_id = read_address(parseaddr(value)[1] or value)
+        if delivery_id is not None:
+            return Target("return-path", delivery_id=delivery_id)
     for link in evidence.unsubscribe_links:
         subscriber_id = _unsubscribe_subscriber(link)
         if subscriber_id is not None:
             issue_id = _issue_of(evidence.message_ids, subscriber_id)
-            return Target(subscriber_id, issue_id, "unsubscribe-link")
+            return Target("unsubscribe-link", subscriber_id=subscriber_id, issue_id=issue_id)
     return None
 
 
 def _unsubscribe_subscriber(link: str) -> int | None:
     token = urlsplit(link).path.rstrip("/").rpartition("/")[2]
     try:
-        return read_unsubscribe_token(token)
-    except InvalidToken:
+        return unsubscribe_link.read(token)
+    except InvalidLink:
         return None
 
 

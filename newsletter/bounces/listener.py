@@ -36,6 +36,9 @@ SESSION_TIMEOUT = 60.0  # an idle client is dropped after this
 
 
 def enqueue_report(payload: dict[str, Any]) -> None:
+    """Queue the task now, raising if the broker cannot take it. (Not `delay_on_commit`,
+    which logs a broker failure and goes on: there are no rows here for a sweeper to find,
+    and the MX's queue, retrying after our 451, is what keeps the report.)"""
     from newsletter.tasks.bounces import record_bounce_report
 
     record_bounce_report.apply_async(kwargs=payload, retry=True, retry_policy={"max_retries": 2})
@@ -92,7 +95,7 @@ class BounceHandler:
                 "kind": str(report.kind),
                 "status": report.status,
                 "via": target.via if target else None,
-                "issue_id": target.issue_id if target else None,
+                "delivery_id": target.delivery_id if target else None,
                 "subscriber_id": target.subscriber_id if target else None,
                 "size": len(data),
             },
@@ -102,9 +105,10 @@ class BounceHandler:
         self.enqueue(
             {
                 "kind": str(report.kind),
+                "detail": report.detail,
+                "delivery_id": target.delivery_id,
                 "subscriber_id": target.subscriber_id,
                 "issue_id": target.issue_id,
-                "detail": report.detail,
             }
         )
 

@@ -109,7 +109,7 @@ def parse(data: bytes) -> Report:
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
         return _parse(message)
-    except Exception:  # untrusted input: any failure of the parser means "not a report"
+    except Exception:  # noqa: BLE001 - untrusted input: a parser failure means "not a report"
         logger.info("newsletter.bounce.unparseable", exc_info=False)
         return Report(Kind.NONE, "unparseable")
 

@@ -47,6 +47,7 @@ from newsletter.sending import claims
 from newsletter.sending.messages import MessageFactory, PrebuiltMessages
 from newsletter.sending.throttle import SendThrottle
 from newsletter.services.bounces import delivery_refused_record
+from newsroom.errors import TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
-class TransientSendError(Exception):
+class TransientSendError(TransientError):
     """The mail server or ESP could not be reached: the batch task retries with backoff."""
 
 
@@ -252,7 +253,7 @@ def _send_one(
             return Outcome("sent")
         message = factory.build(subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask)
         sent = connection.send_messages([message])
-    except Exception as error:  # classify() re-raises what it does not know
+    except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
         return classify(error, email=row.email)
     return Outcome("sent") if sent else Outcome("connection", "Not accepted")
 

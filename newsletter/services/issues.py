@@ -18,13 +18,14 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, Issue, IssueItem
 from newsletter.services.sends import STARTABLE, enqueue_batches, issue_start_sending
+from newsroom.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class IssueStateError(Exception):
+class IssueStateError(ApplicationError):
     """The action does not fit the issue's current state (the message says why)."""
 
 
@@ -139,7 +140,7 @@ def issue_send_test(*, issue: Issue, user_id: int, email: str) -> None:
         raise IssueStateError("Your staff account has no email address to send a test to.")
     from newsletter.tasks.sending import send_issue_test
 
-    transaction.on_commit(lambda: send_issue_test.delay(issue.pk, user_id))
+    send_issue_test.delay_on_commit(issue.pk, user_id)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from newsletter.models import Delivery, Issue, NoIssueNotice, Subscriber
+from newsroom import mail
 
 logger = logging.getLogger(__name__)
 
@@ -135,17 +136,18 @@ def _notify_no_issue_ready(*, send_day: date) -> bool:
             NoIssueNotice.objects.create(send_day=send_day)
             # Sent inside the transaction: if the mail fails, the row rolls back and the task's
             # retry tries again; if the row exists, a second beat sends nothing.
-            send_mail(
-                subject=f"No newsletter issue is ready for {send_day:%A %d %B}",
-                message=(
-                    f"The weekly send of {settings.SITE_NAME} ran at "
-                    f"{settings.NEWSLETTER_SEND_TIME} and found no scheduled issue, so nothing "
-                    "was sent to subscribers.\n\n"
-                    "Compose an issue and schedule it, or use 'Send now', in the admin:\n"
-                    f"{settings.SITE_URL}/admin/newsletter/issue/\n"
-                ),
-                from_email=None,
-                recipient_list=recipients,
+            mail.send(
+                EmailMessage(
+                    subject=f"No newsletter issue is ready for {send_day:%A %d %B}",
+                    body=(
+                        f"The weekly send of {settings.SITE_NAME} ran at "
+                        f"{settings.NEWSLETTER_SEND_TIME} and found no scheduled issue, so "
+                        "nothing was sent to subscribers.\n\n"
+                        "Compose an issue and schedule it, or use 'Send now', in the admin:\n"
+                        f"{settings.SITE_URL}/admin/newsletter/issue/\n"
+                    ),
+                    to=recipients,
+                )
             )
     except IntegrityError:
         return False

@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from newsletter.models import Subscriber, SubscriberEvent
 from newsletter.services.suppression import event_record, last_issue_sent, subscriber_suppress
+from newsletter.tasks.subscribers import send_confirmation_email
+from newsroom.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ MAX_EMAIL_LENGTH = 254
 INVALID_EMAIL_MESSAGE = "Please enter a valid email address, such as name@example.org."
 
 
-class SubscriberError(Exception):
+class SubscriberError(ApplicationError):
     """A subscriber write that cannot happen, with a message safe to show."""
 
 
@@ -73,9 +75,7 @@ def _claim_confirmation_slot(subscriber_id: int, now: datetime) -> bool:
 
 
 def _queue_confirmation(subscriber_id: int) -> None:
-    from newsletter.tasks.subscribers import send_confirmation_email
-
-    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber_id))
+    send_confirmation_email.delay_on_commit(subscriber_id)
 
 
 def _record_consent(subscriber: Subscriber, *, source: str, now: datetime) -> None:

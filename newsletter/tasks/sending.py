@@ -8,7 +8,6 @@ harm, because every state change is claimed in the database (see `services.sends
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -22,6 +21,8 @@ from newsletter.rendering import render_issue
 from newsletter.sending import TransientSendError, send_batch
 from newsletter.sending.messages import MessageFactory
 from newsletter.services.sends import issue_finish_if_done, sweep, weekly_send
+from newsroom import mail
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +34,7 @@ _LEASE = settings.NEWSLETTER_LEASE_SECONDS
 MAX_COUNTDOWN = 300
 
 
-@shared_task(
-    name="newsletter.tasks.send_weekly_issue",
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=100,
-    time_limit=120,
-)
+@task(name="newsletter.tasks.send_weekly_issue", soft_time_limit=100, time_limit=120)
 def send_weekly_issue() -> str:
     """Beat, every send day at the send time: start the due issue or tell staff none is ready."""
     return weekly_send()
@@ -81,14 +75,7 @@ def sweep_deliveries() -> dict[str, int]:
     return sweep()
 
 
-@shared_task(
-    name="newsletter.tasks.send_issue_test",
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=10,
-    max_retries=3,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@task(name="newsletter.tasks.send_issue_test", soft_time_limit=50, time_limit=60)
 def send_issue_test(issue_id: int, user_id: int) -> bool:
     """A test copy to a staff member; marked as a test, never in the delivery ledger."""
     issue = Issue.objects.filter(pk=issue_id).first()
@@ -100,6 +87,6 @@ def send_issue_test(issue_id: int, user_id: int) -> bool:
     # touch the issue row), so the send's per-process rendering cache would show an old one.
     factory = MessageFactory(issue=issue, rendered=render_issue(issue), connection=connection)
     signup = settings.SITE_URL + reverse("newsletter:signup")
-    factory.build_test(email=user.email, unsubscribe_link=signup).send()
+    mail.send(factory.build_test(email=user.email, unsubscribe_link=signup))
     logger.info("newsletter test copy sent", extra={"issue_id": issue_id, "user_id": user_id})
     return True

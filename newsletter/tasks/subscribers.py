@@ -1,17 +1,18 @@
-"""The double opt-in email. Thin: load the row, build the message, send; retry transient errors."""
+"""The double opt-in email. Thin: load the row, build the message, send. Transient errors are
+retried by the task base; a permanent refusal is logged and dropped."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from newsletter.models import Subscriber
-from newsletter.tokens import CONFIRM_MAX_AGE, confirm_url
+from newsletter.tokens import confirm_url
+from newsroom import mail
+from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +21,11 @@ CONFIRMATION_SUBJECT = "Please confirm your subscription to {site}"
 
 def confirmation_message(subscriber: Subscriber) -> EmailMultiAlternatives:
     """The confirmation email (plain text and HTML) with the subscriber's signed, expiring link."""
-    max_age = getattr(settings, "NEWSLETTER_CONFIRM_MAX_AGE", CONFIRM_MAX_AGE)
     context = {
         "SITE_NAME": settings.SITE_NAME,
         "postal_address": settings.NEWSROOM_POSTAL_ADDRESS,
         "confirm_url": confirm_url(subscriber.pk),
-        "valid_days": max(1, max_age.days),
+        "valid_days": max(1, settings.NEWSLETTER_CONFIRM_MAX_AGE // 86400),
     }
     message = EmailMultiAlternatives(
         subject=CONFIRMATION_SUBJECT.format(site=settings.SITE_NAME),
@@ -40,17 +40,8 @@ def confirmation_message(subscriber: Subscriber) -> EmailMultiAlternatives:
     return message
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=45,
-)
-def send_confirmation_email(self: object, subscriber_id: int) -> None:
+@task(time_limit=60, soft_time_limit=45)
+def send_confirmation_email(subscriber_id: int) -> None:
     """Send the confirmation to a still-pending subscriber; a confirmed or gone one gets nothing.
 
     A 4xx reply for the recipient is retried later; a 5xx one is logged and dropped.
@@ -61,14 +52,10 @@ def send_confirmation_email(self: object, subscriber_id: int) -> None:
     if subscriber is None:
         return
     try:
-        confirmation_message(subscriber).send()
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _ in error.recipients.values()]
-        if any(400 <= code < 500 for code in codes):
-            raise ConnectionError("temporary refusal") from error
+        mail.send(confirmation_message(subscriber))
+    except mail.MailRefused as error:
         logger.warning(
-            "newsletter.confirmation.refused",
-            extra={"subscriber_id": subscriber_id, "smtp_codes": codes},
+            "newsletter.confirmation.refused", extra={"subscriber_id": subscriber_id, **error.extra}
         )
         return
     logger.info("newsletter.confirmation.sent", extra={"subscriber_id": subscriber_id})

@@ -6,10 +6,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from newsletter.forms import SignupForm
 from newsletter.services.subscribers import (
@@ -18,30 +17,32 @@ from newsletter.services.subscribers import (
     subscriber_signup,
     subscriber_unsubscribe,
 )
-from newsletter.tokens import InvalidToken, read_confirm_token, read_unsubscribe_token
+from newsletter.tokens import confirm_link, unsubscribe_link
+from newsroom.error_responses import error_response
+from newsroom.errors import InvalidLink
+from newsroom.ratelimit import rate_limited
 
 ONE_CLICK_BODY = "One-Click"
 
 
 def _invalid_link(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "newsletter/invalid_link.html", {"message": message}, status=400)
+    return error_response(
+        request,
+        InvalidLink(message),
+        context={
+            "next_url": reverse("newsletter:signup"),
+            "next_label": "Sign up for the newsletter",
+        },
+    )
 
 
 @csrf_protect
 @require_http_methods(["GET", "POST"])
+@rate_limited("newsletter.signup", rate=lambda: settings.NEWSLETTER_SIGNUP_RATE)
 def signup(request: HttpRequest) -> HttpResponse:
     """The sign-up page; the article box posts here too. One answer for every address."""
     if request.method == "GET":
         return render(request, "newsletter/signup.html", {"form": SignupForm()})
-    if is_ratelimited(
-        request,
-        group="newsletter.signup",
-        key="newsroom.ratelimit.client_key",
-        rate=settings.NEWSLETTER_SIGNUP_RATE,
-        method="POST",
-        increment=True,
-    ):
-        return render(request, "newsletter/rate_limited.html", status=429)
     form = SignupForm(request.POST)
     if form.is_bot:  # answer as if it worked; store and send nothing
         return render(request, "newsletter/signup_done.html")
@@ -55,14 +56,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/signup_done.html")
 
 
-@never_cache  # the URL holds a credential: no shared cache may keep the page
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a one-button page (mail scanners prefetch links); POST confirms."""
     try:
-        subscriber_id = read_confirm_token(token)
-    except InvalidToken:
+        subscriber_id = confirm_link.read(token)
+    except InvalidLink:
         return _invalid_link(
             request, "This confirmation link is not valid or has expired. Please sign up again."
         )
@@ -75,14 +75,13 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "newsletter/confirmed.html")
 
 
-@never_cache
 @csrf_exempt  # RFC 8058 one-click POSTs carry no cookie and no CSRF token: the token is the key
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a one-button page and changes nothing; any POST with a valid token unsubscribes."""
     try:
-        subscriber_id = read_unsubscribe_token(token)
-    except InvalidToken:
+        subscriber_id = unsubscribe_link.read(token)
+    except InvalidLink:
         return _invalid_link(request, "This unsubscribe link is not valid.")
     if request.method == "GET":
         return render(request, "newsletter/unsubscribe.html")

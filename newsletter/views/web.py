@@ -39,7 +39,8 @@ from newsletter.selectors import (
     sent_issues,
     web_visible_issue,
 )
-from newsletter.tokens import InvalidToken, issue_preview_url, read_issue_preview_token
+from newsletter.tokens import issue_preview_link, issue_preview_url
+from newsroom.errors import InvalidLink
 
 ARCHIVE_PAGE_SIZE = 20
 # Pages that change when an issue is sent (preview, archive, feed) are kept only briefly;
@@ -59,7 +60,7 @@ def _origin(url: str) -> str:
 
 def _first_party_only(response: HttpResponse) -> HttpResponse:
     """Issue pages may show images from this site and the newsroom's site, nothing else."""
-    hosts = {_origin(settings.SITE_URL), _origin(getattr(settings, "NEWSLETTER_FEED_URL", ""))}
+    hosts = {_origin(settings.SITE_URL), _origin(settings.NEWSLETTER_FEED_URL)}
     response._csp_replace = {  # type: ignore[attr-defined]  # read by django-csp's middleware
         "img-src": ["'self'", "data:", *sorted(h for h in hosts if h)],
         "style-src-attr": ["'unsafe-inline'"],  # the email's CSS is inlined into attributes
@@ -127,8 +128,8 @@ def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
 def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
     """Staff's shareable preview of any issue: the signed, expiring token is the credential."""
     try:
-        issue_id = read_issue_preview_token(token)
-    except InvalidToken as error:
+        issue_id = issue_preview_link.read(token)
+    except InvalidLink as error:
         raise Http404("This preview link is not valid or has expired.") from error
     issue = get_object_or_404(Issue, pk=issue_id)
     return _render_issue(

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.test import Client
 
+from donations.standin import StripeStandin
 from tests.donations.stripe_events import WEBHOOK_PATH, signature_header
-from tests.stripe_standin import StripeStandin
 
 
 def checkout(client: Client, **form: str) -> str:

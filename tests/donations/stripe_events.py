@@ -4,10 +4,7 @@ and a real `Stripe-Signature` computed from the test secret."""
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client
+
+from donations.standin.signing import stripe_signature_header
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
 WEBHOOK_PATH = "/stripe/webhook/"
@@ -41,11 +40,7 @@ def stripe_event(name: str, **object_fields: Any) -> dict[str, Any]:
 def signature_header(
     payload: bytes, *, secret: str | None = None, timestamp: int | None = None
 ) -> str:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    secret = secret or settings.STRIPE_WEBHOOK_SECRET
-    signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return stripe_signature_header(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
 
 
 def post_event(client: Client, event: dict[str, Any], **signing: Any) -> HttpResponse:

@@ -10,8 +10,8 @@ import re
 import stripe
 
 from donations import stripe_client
+from donations.standin import store
 from tests.donations.stripe_events import FIXTURES
-from tests.stripe_standin import store
 
 
 def test_the_pinned_api_version_is_the_one_the_installed_sdk_ships() -> None:

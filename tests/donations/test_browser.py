@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from donations.models import Donation, Reminder
-from tests.stripe_standin import StripeStandin
+from donations.standin import StripeStandin
 
 
 def csp_allowing(origin: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def _at_once(calls: list[Callable[[], Any]]) -> list[BaseException]:
         try:
             barrier.wait()
             call()
-        except BaseException as error:  # collected and asserted on below
+        except BaseException as error:  # noqa: BLE001 - whatever a thread raises is collected for the test to assert on
             errors.append(error)
         finally:
             connection.close()

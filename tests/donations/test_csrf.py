@@ -10,12 +10,12 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from donations.links import manage_link, reminder_stop_url
 from donations.models import Reminder
-from donations.services.manage import manage_token_make
-from donations.services.reminders import reminder_create, reminder_opt_out_url
+from donations.services.reminders import reminder_create
+from donations.standin import StripeStandin
 from tests.donations.factories import RecurringDonationFactory, make_donor
 from tests.donations.stripe_events import post_event, stripe_event
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,8 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(
     donor = make_donor(email="donor@example.org")
     RecurringDonationFactory(donor=donor, stripe_customer_id=donor.stripe_customer_id)
     reminder = reminder_create(email="later@example.org")
-    opt_out = reminder_opt_out_url(reminder=reminder).removeprefix("http://testserver")
-    portal = f"/support/manage/{manage_token_make(donor=donor)}/"
+    opt_out = reminder_stop_url(reminder_id=reminder.pk).removeprefix("http://testserver")
+    portal = f"/support/manage/{manage_link.make(donor.pk)}/"
     forged = Client(enforce_csrf_checks=True)
 
     with django_capture_on_commit_callbacks(execute=True):

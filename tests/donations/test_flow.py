@@ -11,10 +11,10 @@ from django.core import mail
 from django.test import Client
 
 from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from tests.donations.flow import checkout as _checkout
 from tests.donations.flow import deliver_all as _deliver_all
 from tests.smtp_server import SMTPServer
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,13 @@ def test_monthly_gift_from_banner_to_receipt_over_real_smtp_once_per_payment(
     assert smtp_server.recipients() == ["reader@example.org"]
     receipt = smtp_server.messages[0].message
     body = receipt.get_content()
-    assert "5.00 USD" in body and "Monthly" in body and "/support/manage/" in body
+    assert "5.00 USD" in body
+    assert "Monthly" in body
+    assert "/support/manage/" in body
 
     thank_you = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
-    assert "5.00 USD" in thank_you and "monthly" in thank_you
+    assert "5.00 USD" in thank_you
+    assert "monthly" in thank_you
 
     stripe_standin.renew(recurring.stripe_subscription_id)
     _deliver_all(client, stripe_standin, django_capture_on_commit_callbacks, skip=seen)
@@ -73,7 +76,8 @@ def test_thank_you_page_asks_stripe_when_the_webhook_has_not_arrived(
     session_id = _checkout(client, frequency="annual", amount="100", currency="eur")
     stripe_standin.pay(session_id, email="early@example.org")
     page = client.get(f"/support/thank-you/?session_id={session_id}").content.decode()
-    assert "100.00 EUR" in page and "annual" in page
+    assert "100.00 EUR" in page
+    assert "annual" in page
     assert 'action="/newsletter/"' in page  # the newsletter sign-up is offered
     assert "early@example.org" not in page  # nobody's address on a page a link can open
     assert not Donation.objects.exists()

@@ -7,9 +7,11 @@ import time_machine
 from django.core import mail, signing
 from django.test import Client
 
-from donations.services.manage import MANAGE_SALT, manage_token_make
+from donations.links import manage_link, past_due_manage_link
+from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory, RecurringDonationFactory, make_donor
-from tests.stripe_standin import StripeStandin
+
+LEGACY_MANAGE_SALT = "donations.manage-link"
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +69,7 @@ def test_expired_magic_link_is_refused_and_opens_no_portal(
 ) -> None:
     donor = make_donor()
     with time_machine.travel("2026-01-01 12:00Z", tick=False):
-        token = manage_token_make(donor=donor)
+        token = manage_link.make(donor.pk)
     with time_machine.travel("2026-01-01 13:01Z", tick=False):
         response = client.post(f"/support/manage/{token}/")
     assert response.status_code == 400
@@ -80,7 +82,7 @@ def test_link_still_works_just_before_it_expires(
 ) -> None:
     donor = make_donor(stripe_customer_id=_customer(stripe_standin, "x@example.org"))
     with time_machine.travel("2026-01-01 12:00Z", tick=False):
-        token = manage_token_make(donor=donor)
+        token = manage_link.make(donor.pk)
     with time_machine.travel("2026-01-01 12:59Z", tick=False):
         assert client.post(f"/support/manage/{token}/").status_code == 303
 
@@ -89,8 +91,10 @@ def test_link_still_works_just_before_it_expires(
     "forge",
     [
         lambda donor: signing.dumps({"donor": donor.pk}, salt="another-salt"),
-        lambda donor: signing.dumps({"donor": donor.pk}, salt=MANAGE_SALT, key="not-our-key"),
-        lambda donor: manage_token_make(donor=donor)[:-2] + "xx",
+        lambda donor: signing.dumps(
+            {"donor": donor.pk}, salt=LEGACY_MANAGE_SALT, key="not-our-key"
+        ),
+        lambda donor: manage_link.make(donor.pk)[:-2] + "xx",
         lambda donor: "garbage",
     ],
 )
@@ -109,7 +113,7 @@ def test_one_donors_link_cannot_open_another_donors_portal(
 ) -> None:
     alice = make_donor(stripe_customer_id=_customer(stripe_standin, "alice@example.org"))
     bob = make_donor(stripe_customer_id=_customer(stripe_standin, "bob@example.org"))
-    client.post(f"/support/manage/{manage_token_make(donor=alice)}/")
+    client.post(f"/support/manage/{manage_link.make(alice.pk)}/")
     [portal] = stripe_standin.requests("/v1/billing_portal/sessions")
     assert portal["params"]["customer"] == alice.stripe_customer_id != bob.stripe_customer_id
 
@@ -126,8 +130,8 @@ def test_fix_your_card_link_lasts_days_while_an_ordinary_link_lasts_an_hour(
 ) -> None:
     donor = make_donor(stripe_customer_id=_customer(stripe_standin, "late@example.org"))
     with time_machine.travel("2026-01-01 12:00Z", tick=False):
-        ordinary = manage_token_make(donor=donor)
-        past_due = manage_token_make(donor=donor, past_due=True)
+        ordinary = manage_link.make(donor.pk)
+        past_due = past_due_manage_link.make(donor.pk)
     with time_machine.travel("2026-01-07 12:00Z", tick=False):
         assert client.post(f"/support/manage/{ordinary}/").status_code == 400
         assert client.post(f"/support/manage/{past_due}/").status_code == 303

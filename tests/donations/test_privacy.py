@@ -7,8 +7,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from donations.standin import StripeStandin
+from newsroom.logs import JsonFormatter, KeyValueFormatter
 from tests.donations.flow import checkout, deliver_all
-from tests.stripe_standin import StripeStandin
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +35,27 @@ def test_no_email_address_ip_or_portal_url_reaches_the_logs_even_at_debug(
     )
     portal = client.post(link.removeprefix("http://testserver"))
     assert portal.status_code == 303
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    client.get(f"/support/manage/{token}/no-such-page/")  # Django logs a 404's path
+    client.put(link.removeprefix("http://testserver"))  # and a 405's
 
-    # Every field of every record, `extra=` and arguments included (caplog.text shows only
-    # the message, and a JSON log formatter writes the extras too).
-    logged = caplog.text + "".join(repr(vars(record)) for record in caplog.records)
-    assert "checkout session created" in logged  # the logs do speak
-    assert EMAIL not in logged
-    assert READER_IP not in logged
-    assert portal["Location"] not in logged
-    assert link not in logged
+    # What reaches the log: every record as the configured formatters write it (message,
+    # every `extra=` field, tracebacks)...
+    written = "\n".join(
+        formatter.format(record)
+        for record in caplog.records
+        for formatter in (KeyValueFormatter(), JsonFormatter())
+    )
+    # ...and every field of every record our own code made, before any masking.
+    ours = "".join(
+        repr(vars(record))
+        for record in caplog.records
+        if record.name.split(".")[0] in {"donations", "newsletter", "newsroom"}
+    )
+    assert "checkout session created" in written  # the logs do speak
+    assert "/support/manage/[token]/no-such-page/" in written
+    for logged in (written, ours):
+        assert EMAIL not in logged
+        assert READER_IP not in logged
+        assert portal["Location"] not in logged
+        assert token not in logged

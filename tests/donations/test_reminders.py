@@ -75,10 +75,12 @@ def test_reminder_is_sent_once_when_due_and_not_before(
 def test_opting_out_from_the_link_stops_the_reminder(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from donations.services.reminders import reminder_opt_out_url
+    from donations.links import reminder_stop_url
 
     client.post("/support/remind-me/", {"email": "later@example.org"})
-    path = reminder_opt_out_url(reminder=Reminder.objects.get()).removeprefix("http://testserver")
+    path = reminder_stop_url(reminder_id=Reminder.objects.get().pk).removeprefix(
+        "http://testserver"
+    )
     assert client.get(path).status_code == 200
     assert Reminder.objects.get().opted_out_at is None  # a GET (link scanner) changes nothing
     assert client.post(path).status_code == 200
@@ -91,13 +93,13 @@ def test_opting_out_from_the_link_stops_the_reminder(
 def test_opting_out_after_the_reminder_was_sent_touches_no_other_reminder(
     client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from donations.services.reminders import reminder_opt_out_url
+    from donations.links import reminder_stop_url
 
     with time_machine.travel("2026-03-01 09:00Z", tick=False):
         client.post("/support/remind-me/", {"email": "first@example.org"})
         client.post("/support/remind-me/", {"email": "second@example.org"})
     first = Reminder.objects.get(email="first@example.org")
-    path = reminder_opt_out_url(reminder=first).removeprefix("http://testserver")
+    path = reminder_stop_url(reminder_id=first.pk).removeprefix("http://testserver")
     with time_machine.travel("2026-04-01 09:00Z", tick=False):
         _run_due(django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 2

@@ -313,7 +313,7 @@ def test_refund_of_a_renewal_waits_for_its_payment_intent_then_applies(deliver: 
     for event in _monthly_events().values():
         deliver(event)
     renewal = stripe_event("invoice_paid_renewal", payments={"object": "list", "data": []})
-    with mock.patch("donations.tasks.fill_payment_intent.delay"):  # the fill task is late
+    with mock.patch("donations.tasks.fill_payment_intent.delay_on_commit"):  # the fill is late
         deliver(renewal)
     paid = Donation.objects.get(stripe_invoice_id=renewal["data"]["object"]["id"])
     assert paid.stripe_payment_intent_id is None
@@ -378,7 +378,8 @@ def test_a_payment_delivered_late_is_dated_when_stripe_took_it_on_the_receipt_to
 
     assert Donation.objects.get().paid_at == taken
     [receipt] = mail.outbox
-    assert "25.00 USD" in receipt.body and "Once" in receipt.body
+    assert "25.00 USD" in receipt.body
+    assert "Once" in receipt.body
     assert "31 October 2026" in receipt.body
 
 

@@ -32,7 +32,7 @@ class Sent:
 
     @property
     def verp(self) -> str:
-        address = return_path(issue_id=self.issue.pk, subscriber_id=self.subscriber.pk)
+        address = return_path(self.delivery().pk)
         assert address is not None
         return address
 

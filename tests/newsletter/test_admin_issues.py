@@ -58,7 +58,8 @@ def test_the_html_preview_may_be_framed_by_the_admin_only_and_runs_no_script(
     assert preview.status_code == 200
     assert preview["X-Frame-Options"] == "SAMEORIGIN"
     csp = preview["Content-Security-Policy"]
-    assert "frame-ancestors 'self'" in csp and "script-src 'none'" in csp
+    assert "frame-ancestors 'self'" in csp
+    assert "script-src 'none'" in csp
     html = preview.content.decode()
     assert html.index("The news") < html.index("A view")
 
@@ -89,7 +90,8 @@ def test_staff_schedule_then_send_now_through_the_buttons(
     assert response.status_code == 302
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SCHEDULED
-    assert issue.scheduled_for is not None and issue.scheduled_for.year == 2030
+    assert issue.scheduled_for is not None
+    assert issue.scheduled_for.year == 2030
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url("action", issue, "send-now"))
@@ -114,7 +116,8 @@ def test_pause_resume_and_cancel_buttons_drive_the_send(
     issue.refresh_from_db()
     assert issue.status == Issue.Status.PAUSED
     page = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk])).content.decode()
-    assert "Resume" in page and 'id="issue-progress"' in page
+    assert "Resume" in page
+    assert 'id="issue-progress"' in page
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url("action", issue, "resume"))
@@ -163,7 +166,8 @@ def test_a_second_test_copy_shows_items_added_since_the_first(
         staff.post(url("send_test", issue))
 
     first, second = (m.message.get_body(preferencelist=("plain",)) for m in smtp_server.messages)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert "Late story" not in first.get_content()
     assert "Late story" in second.get_content()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -93,9 +93,7 @@ def test_no_issue_ready_sends_nothing_and_tells_staff_once(smtp_server: SMTPServ
     [notice] = smtp_server.messages
     assert notice.rcpt_tos == ["editor@news.example.org"]
     assert notice.message["Subject"] == "No newsletter issue is ready for Friday 27 November"
-    assert list(NoIssueNotice.objects.values_list("send_day", flat=True)) == [
-        datetime(2026, 11, 27).date()
-    ]
+    assert list(NoIssueNotice.objects.values_list("send_day", flat=True)) == [date(2026, 11, 27)]
 
 
 @override_settings(STAFF_NOTIFICATION_EMAILS=[])

@@ -53,7 +53,7 @@ def test_the_returned_message_names_the_delivery_without_the_envelope(
     """A feedback loop writes to the plain address; some MX rewrite the envelope."""
     target = identify(recipients=[], evidence=parse(sample(name, sent)).evidence)
     assert target is not None
-    assert (target.subscriber_id, target.issue_id) == (sent.subscriber.pk, sent.issue.pk)
+    assert target.delivery_id == sent.delivery().pk
 
 
 @override_settings(BOUNCE_DOMAIN=BOUNCE_DOMAIN)
@@ -71,7 +71,8 @@ def test_without_a_return_path_the_unsubscribe_link_and_message_id_name_it(sent:
         f"<issue{other.issue.pk}.000000000000000000000000@testserver>".encode(),
     )
     target = identify(recipients=[], evidence=parse(swapped).evidence)
-    assert target is not None and target.issue_id is None  # the subscriber, not the issue
+    assert target is not None
+    assert target.issue_id is None
 
 
 @override_settings(BOUNCE_DOMAIN=BOUNCE_DOMAIN)

@@ -14,7 +14,9 @@ def test_the_demo_has_subscribers_and_a_sample_draft_issue_and_loads_idempotentl
 
     assert Subscriber.objects.filter(status="active", email__endswith="@example.org").count() == 25
     [issue] = Issue.objects.all()
-    assert issue.is_sample and issue.status == Issue.Status.DRAFT and issue.intro
+    assert issue.is_sample
+    assert issue.status == Issue.Status.DRAFT
+    assert issue.intro
     sections = set(issue.items.values_list("section", flat=True))
     assert issue.items.count() == 6
     assert sections == {"news", "features", "analysis", "opinion"}

@@ -65,7 +65,8 @@ def test_a_send_time_already_past_is_refused_and_the_issue_stays_a_draft(
     with django_capture_on_commit_callbacks(execute=True):
         sweep_deliveries()  # what beat runs every minute: nothing to start
     issue.refresh_from_db()
-    assert issue.status == Issue.Status.DRAFT and issue.scheduled_for is None
+    assert issue.status == Issue.Status.DRAFT
+    assert issue.scheduled_for is None
     assert not Delivery.objects.exists()
 
 
@@ -107,7 +108,8 @@ def test_starting_is_claimed_once_and_names_the_web_version_after_the_send_date(
 
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENDING
-    assert issue.web_slug == "2026-11-27-2" and earlier.web_slug == "2026-11-27"
+    assert issue.web_slug == "2026-11-27-2"
+    assert earlier.web_slug == "2026-11-27"
     assert issue.send_started_at == datetime(2026, 11, 26, 23, 30, tzinfo=ZoneInfo("UTC"))
     assert Delivery.objects.filter(issue=issue).count() == 3
 

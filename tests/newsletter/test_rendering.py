@@ -57,7 +57,8 @@ def test_the_email_has_sections_in_order_inlined_css_ask_address_and_unsubscribe
     positions = [html.index(label) for label in (">News<", ">Features<", ">Analysis<", ">Opinion<")]
     assert positions == sorted(positions)
     assert html.index("Floods hit the harbour") < html.index("Council votes &lt;no&gt;")
-    assert 'style="' in html and "<table" in html
+    assert 'style="' in html
+    assert "<table" in html
     assert "Floods, a budget and a poet" in html  # the preheader, as hidden text
     assert 'href="https://news.example.org/newsletter/issues/2026-11-27/"' in html
     assert "A message from The Ledger" in html
@@ -98,9 +99,11 @@ def test_the_web_version_is_the_same_body_with_nothing_personal() -> None:
 
     assert web.subject == "The week in Freetown"
     assert web.preheader == "Floods, a budget and a poet"
-    assert "<html" not in web.html and 'style="' in web.html
+    assert "<html" not in web.html
+    assert 'style="' in web.html
     assert web.html.index("Floods hit the harbour") < web.html.index("A poet at the market")
-    assert "A message from The Ledger" in web.html and "A message from The Ledger" in web.text
+    assert "A message from The Ledger" in web.html
+    assert "A message from The Ledger" in web.text
     for personal in ("nsubscribe", "View in your browser", UNSUBSCRIBE_PLACEHOLDER):
         assert personal not in web.html
         assert personal not in web.text

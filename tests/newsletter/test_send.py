@@ -39,7 +39,8 @@ def composed_issue() -> Issue:
 def parts(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     return text.get_content(), html.get_content()
 
 
@@ -58,7 +59,8 @@ def test_the_received_message_has_both_parts_the_headers_and_working_links(
     message = received.message
     text, html = parts(message)
     assert message["Subject"] == "The Ledger weekly"
-    assert "Rivers, courts, a poet" in html and "Rivers, courts, a poet" in text
+    assert "Rivers, courts, a poet" in html
+    assert "Rivers, courts, a poet" in text
     order = [html.index(t) for t in ("News story", "Feature story", "Analysis piece", "Opinion")]
     assert order == sorted(order)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -68,11 +70,13 @@ def test_the_received_message_has_both_parts_the_headers_and_working_links(
     assert match is not None, header
     https_link, mailto = match.groups()
     assert mailto.startswith("mailto:news@news.example.org?subject=unsubscribe")
-    assert f'href="{https_link}"' in html and https_link in text
+    assert f'href="{https_link}"' in html
+    assert https_link in text
     assert message["Message-ID"].startswith(f"<issue{issue.pk}.")
 
     issue.refresh_from_db()
-    assert issue.status == Issue.Status.SENT and issue.sent_at is not None
+    assert issue.status == Issue.Status.SENT
+    assert issue.sent_at is not None
     web_link = re.search(r'href="([^"]+)"[^>]*>View in your browser', html)
     assert web_link is not None
     assert web_link.group(1) == f"http://testserver/newsletter/issues/{issue.web_slug}/"
@@ -166,11 +170,14 @@ def test_4xx_recipients_are_retried_later_and_delivered_once_5xx_fail_and_bounce
 
     assert len(smtp_server.messages) == 3
     deferred = Delivery.objects.get(issue=issue, subscriber=busy)
-    assert deferred.status == Delivery.Status.QUEUED and deferred.attempts == 1
-    assert deferred.next_attempt_at is not None and deferred.next_attempt_at > timezone.now()
+    assert deferred.status == Delivery.Status.QUEUED
+    assert deferred.attempts == 1
+    assert deferred.next_attempt_at is not None
+    assert deferred.next_attempt_at > timezone.now()
     failed = Delivery.objects.get(issue=issue, subscriber=gone)
     assert failed.status == Delivery.Status.FAILED
-    assert failed.error.startswith("550") and "@" not in failed.error
+    assert failed.error.startswith("550")
+    assert "@" not in failed.error
     gone.refresh_from_db()
     assert gone.status == Subscriber.Status.BOUNCED
     full.refresh_from_db()  # a 5xx that is not about the address: failed, still subscribed
@@ -188,7 +195,8 @@ def test_4xx_recipients_are_retried_later_and_delivered_once_5xx_fail_and_bounce
     assert sorted(smtp_server.recipients()).count("busy@example.org") == 1
     assert len(smtp_server.messages) == 4
     deferred.refresh_from_db()
-    assert deferred.status == Delivery.Status.SENT and deferred.attempts == 2
+    assert deferred.status == Delivery.Status.SENT
+    assert deferred.attempts == 2
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
 
@@ -209,7 +217,8 @@ def test_a_delivery_that_keeps_getting_4xx_fails_after_the_last_attempt(
             sweep_deliveries()
 
     delivery = Delivery.objects.get(issue=issue)
-    assert delivery.status == Delivery.Status.FAILED and delivery.attempts == 2
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == 2
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
     assert smtp_server.messages == []
@@ -237,7 +246,8 @@ def test_prebuilt_smtp_bytes_are_the_same_message_as_the_backend_would_build() -
         )
         for header in ("To", "From", "Subject", "List-Unsubscribe", "List-Id", "Message-ID"):
             assert str(fast[header]).strip() == str(slow[header]).strip()
-        assert isinstance(fast, EmailMessage) and isinstance(slow, EmailMessage)
+        assert isinstance(fast, EmailMessage)
+        assert isinstance(slow, EmailMessage)
         assert parts(fast) == parts(slow)
     # An address the template cannot carry safely takes the slow path.
     assert prebuilt.bytes_for(subscriber_id=1, email="rëader@example.org", show_ask=True) is None
@@ -268,7 +278,8 @@ def test_a_dropped_connection_defers_that_message_and_the_batch_reconnects(
 
     assert sorted(smtp_server.recipients()) == ["first@example.org", "last@example.org"]
     retry = Delivery.objects.get(issue=issue, subscriber__email="drop@example.org")
-    assert retry.status == Delivery.Status.QUEUED and retry.attempts == 1
+    assert retry.status == Delivery.Status.QUEUED
+    assert retry.attempts == 1
 
     with (
         time_machine.travel(timezone.now() + timedelta(minutes=5)),

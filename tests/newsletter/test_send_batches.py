@@ -36,7 +36,8 @@ def test_claimed_rows_are_leased_and_claimable_again_only_when_the_lease_expires
     now = timezone.now()
     _, first = claim_batch(issue_id=issue.pk, size=4, lease_seconds=60, now=now)
     _, second = claim_batch(issue_id=issue.pk, size=4, lease_seconds=60, now=now)
-    assert len(first) == 4 and len(second) == 2
+    assert len(first) == 4
+    assert len(second) == 2
     assert {r.delivery_id for r in first}.isdisjoint(r.delivery_id for r in second)
     assert claim_batch(issue_id=issue.pk, size=4, lease_seconds=60, now=now)[1] == []
 
@@ -89,9 +90,9 @@ def test_queries_per_batch_do_not_grow_with_the_batch_size_except_one_mark_per_m
     Delivery.objects.all().delete()
     large_total, large_sent = queries_for_one_batch(60)
 
-    print(f"queries: batch of 5 -> {small_total}, batch of 60 -> {large_total}")
-    assert large_total - large_sent == small_total - small_sent
-    assert small_total - small_sent <= 8
+    figures = f"queries: batch of 5 -> {small_total}, batch of 60 -> {large_total}"
+    assert large_total - large_sent == small_total - small_sent, figures
+    assert small_total - small_sent <= 8, figures
     assert len(mail.outbox) == 65
 
 

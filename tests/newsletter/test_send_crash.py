@@ -81,12 +81,13 @@ def test_a_worker_killed_mid_send_neither_loses_nor_repeats_a_message(
 
     counts = Counter(smtp.recipients())
     repeated = {address: n for address, n in counts.items() if n > 1}
-    print(
+    figures = (
         f"received at kill: {received_at_kill}, rows leased by the killed worker: {stranded}, "
         f"repeated: {repeated}"
     )
-    assert set(counts) == {f"reader{n}@example.org" for n in range(SUBSCRIBERS)}
-    assert len(repeated) <= CONCURRENCY and all(n == 2 for n in repeated.values())
+    assert set(counts) == {f"reader{n}@example.org" for n in range(SUBSCRIBERS)}, figures
+    assert len(repeated) <= CONCURRENCY, figures
+    assert all(n == 2 for n in repeated.values()), figures
     assert Delivery.objects.filter(issue=issue, status="sent").count() == SUBSCRIBERS
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT

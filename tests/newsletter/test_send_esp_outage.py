@@ -134,6 +134,7 @@ def test_a_message_the_esp_always_answers_with_500_fails_and_does_not_stall_the_
             send_batch(issue_id=issue.pk)
 
     first.refresh_from_db()
-    assert first.status == Delivery.Status.FAILED and first.attempts == 2
+    assert first.status == Delivery.Status.FAILED
+    assert first.attempts == 2
     assert Delivery.objects.filter(issue=issue, status=Delivery.Status.SENT).count() == 2
     assert not Delivery.objects.filter(issue=issue, status=Delivery.Status.QUEUED).exists()

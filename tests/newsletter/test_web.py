@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from newsletter.models import Issue
 from newsletter.rendering import render_issue
-from newsletter.tokens import issue_preview_url, make_unsubscribe_token, unsubscribe_url
+from newsletter.tokens import issue_preview_url, unsubscribe_link, unsubscribe_url
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
@@ -105,7 +105,7 @@ def test_signed_staff_link_shows_a_draft_until_it_expires(client: Client) -> Non
     assert "Next week&#x27;s draft" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex"
-    assert response["Referrer-Policy"] == "same-origin"  # its links never carry the token out
+    assert response["Referrer-Policy"] == "no-referrer"  # its links never carry the token out
     with time_machine.travel(timezone.now() + timedelta(days=4)):
         assert client.get(url).status_code == 404
 
@@ -115,7 +115,7 @@ def test_signed_staff_link_shows_a_draft_until_it_expires(client: Client) -> Non
     [
         lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
         lambda token: "OTk" + token[2:],
-        lambda token: make_unsubscribe_token(1),
+        lambda token: unsubscribe_link.make(1),
     ],
 )
 def test_altered_staff_links_are_refused(client: Client, mangle: Any) -> None:
@@ -158,13 +158,13 @@ def test_staff_find_the_share_link_on_the_issue_admin_page_and_a_colleague_opens
 def test_the_web_version_has_nothing_personal_in_it(client: Client) -> None:
     subscriber = SubscriberFactory.create(email="known.reader@example.org")
     issue = sent_issue("Personal check")
-    token = make_unsubscribe_token(subscriber.pk)
+    token = unsubscribe_link.make(subscriber.pk)
     email_html, _text = render_issue(issue).personalise(
         unsubscribe_url=unsubscribe_url(subscriber.pk), show_ask=False
     )
     assert token in email_html  # the email itself is personal...
     html = client.get(f"/newsletter/issues/{issue.web_slug}/").content.decode()
-    for secret in (token, token.split(":")[1], "known.reader", "unsubscribe/"):
+    for secret in (token, "known.reader", "unsubscribe/"):
         assert secret not in html  # ...its web version is not
     assert "%%" not in html  # no unfilled personalisation placeholder either
 

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
 from newsletter.services.issues import issue_send_now
-from newsletter.tokens import make_unsubscribe_token
+from newsletter.tokens import unsubscribe_link
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 from tests.smtp_server import SMTPServer
 
@@ -31,7 +31,7 @@ def test_view_in_browser_link_of_a_received_issue_opens_an_impersonal_web_versio
     body = received.message.get_body(preferencelist=("html",))
     assert body is not None
     html = body.get_content()
-    token = make_unsubscribe_token(reader.pk)
+    token = unsubscribe_link.make(reader.pk)
     assert token in html  # the message itself is personal
     link = re.search(r'href="http://testserver([^"]+)"[^>]*>View in your browser', html)
     assert link is not None
@@ -47,7 +47,7 @@ def test_view_in_browser_link_of_a_received_issue_opens_an_impersonal_web_versio
     page = response.content.decode()
     assert "<title>Rivers and courts" in page
     assert "The dam trial opens" in page
-    for personal in (token, token.split(":")[1], "known.reader", "/newsletter/unsubscribe/"):
+    for personal in (token, "known.reader", "/newsletter/unsubscribe/"):
         assert personal not in page
     assert "/newsletter/archive/" in page
     archive = client.get("/newsletter/archive/").content.decode()

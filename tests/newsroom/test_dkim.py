@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
-from newsroom.mail import signing
+from newsroom.smtp import signing
 from tests.dkim_keys import DOMAIN, ED_SELECTOR, SELECTOR, DkimSetup
 from tests.smtp_server import SMTPServer
 
@@ -114,7 +114,8 @@ def test_without_dkim_settings_nothing_is_signed(smtp_server: SMTPServer) -> Non
 def test_openssl_rsa_gives_the_same_signature_as_dkimpys_own_rsa(dkim_setup: DkimSetup) -> None:
     message = b"From: a@news.example.org\r\nTo: b@example.org\r\nSubject: s\r\n\r\nbody\r\n"
     fast = signing.signer()
-    assert fast is not None and fast.openssl
+    assert fast is not None
+    assert fast.openssl
     pure = signing.Signer(rsa=fast.rsa, ed25519=None, openssl=False)
     fast_rsa_only = signing.Signer(rsa=fast.rsa, ed25519=None, openssl=True)
     assert fast_rsa_only.sign(message) == pure.sign(message)
@@ -169,11 +170,13 @@ def test_an_ed25519_seed_in_dknewkey_format_is_accepted(dkim_setup: DkimSetup) -
     from cryptography.hazmat.primitives import serialization
 
     signer = signing.signer()
-    assert signer is not None and signer.ed25519 is not None
+    assert signer is not None
+    assert signer.ed25519 is not None
     seed = signer.ed25519.seed_b64.decode()
     with override_settings(DKIM_ED25519_PRIVATE_KEY=seed):
         again = signing.signer()
-    assert again is not None and again.ed25519 is not None
+    assert again is not None
+    assert again.ed25519 is not None
     raw = serialization.PublicFormat.Raw
     assert again.ed25519.key.public_key().public_bytes(
         serialization.Encoding.Raw, raw

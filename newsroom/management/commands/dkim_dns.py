@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from newsroom.mail.keys import RSA_GOOD_BITS, dns_name, dns_strings, load_ed25519, load_rsa
+from newsroom.smtp.keys import RSA_GOOD_BITS, dns_name, dns_strings, load_ed25519, load_rsa
 
 
 class Command(BaseCommand):

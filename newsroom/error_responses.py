@@ -1,0 +1,89 @@
+"""Domain errors to responses, in one place, and the headers every page reached by a token gets.
+
+`ApplicationErrorMiddleware` turns an `ApplicationError` a view let through into a page (or
+JSON for views marked `@json_errors`): its status, its message, `Retry-After` for errors that
+pass. `TokenPageMiddleware` marks every response of a URL that carries a `<token>`
+(confirm, unsubscribe, manage, reminder stop, draft preview, ...) `no-store` and
+`Referrer-Policy: no-referrer`, so neither a shared cache nor another site's logs keep it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+from newsroom.errors import ApplicationError, InvalidLink, RateLimited, TransientError
+
+logger = logging.getLogger(__name__)
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+# The first class in an error's MRO found here names its page.
+TEMPLATES: dict[type[ApplicationError], str] = {
+    InvalidLink: "errors/invalid_link.html",
+    RateLimited: "errors/rate_limited.html",
+    TransientError: "errors/unavailable.html",
+    ApplicationError: "errors/error.html",
+}
+
+
+def json_errors(view: View) -> View:
+    """Mark a view whose callers are machines (webhooks): its errors are answered as JSON."""
+    view.json_errors = True  # type: ignore[attr-defined]
+    return view
+
+
+def _template(error: ApplicationError) -> str:
+    return next(TEMPLATES[kind] for kind in type(error).__mro__ if kind in TEMPLATES)
+
+
+def error_response(
+    request: HttpRequest, error: ApplicationError, *, context: dict[str, object] | None = None
+) -> HttpResponse:
+    """The response for a domain error: its page (or JSON), status and retry hint."""
+    logger.info(
+        "application error answered",
+        extra={"error": type(error).__name__, "status": error.status, **error.extra},
+    )
+    match = request.resolver_match
+    if match is not None and getattr(match.func, "json_errors", False):
+        response: HttpResponse = JsonResponse({"error": error.message}, status=error.status)
+    else:
+        page = {"message": error.message, "error": error, **(context or {})}
+        response = render(request, _template(error), page, status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+class ApplicationErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, ApplicationError):
+            return error_response(request, exception)
+        return None
+
+
+class TokenPageMiddleware:
+    """Pages reached through a signed link are private to whoever holds the link."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = request.resolver_match
+        if match is not None and "token" in match.kwargs:
+            add_never_cache_headers(response)
+            response["Referrer-Policy"] = "no-referrer"
+        return response

@@ -1,1 +1,0 @@
-"""Mail the site sends itself over SMTP: DKIM signing (`signing`) and the signing backend."""
