@@ -249,9 +249,13 @@ def _send_one(
     try:
         if data is not None and isinstance(connection, SMTPBackend) and connection.connection:
             assert prebuilt is not None  # noqa: S101 - narrowing for mypy
-            connection.connection.sendmail(prebuilt.envelope_from, [row.email], data)
+            envelope = prebuilt.envelope_for(row.delivery_id)
+            connection.connection.sendmail(envelope, [row.email], data)
             return Outcome("sent")
-        message = factory.build(subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask)
+        message = factory.build(
+            subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask,
+            delivery_id=row.delivery_id,
+        )  # fmt: skip
         sent = connection.send_messages([message])
     except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
         return classify(error, email=row.email)
