@@ -18,7 +18,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from newsletter.models import Subscriber, SubscriberEvent
-from newsletter.services.suppression import event_record, last_issue_sent, subscriber_suppress
+from newsletter.services.suppression import (
+    event_record,
+    subscriber_suppress,
+    unsubscribe_events_record,
+)
 from newsletter.tasks.subscribers import send_confirmation_email
 from newsroom.errors import ApplicationError
 
@@ -161,23 +165,13 @@ def subscriber_unsubscribe(
             subscriber_id=subscriber_id, status=Subscriber.Status.UNSUBSCRIBED, now=now
         )
         if changed:
-            _record_unsubscribe(subscriber_id=subscriber_id, source=source, now=now)
+            unsubscribe_events_record(subscriber_ids=[subscriber_id], source=source, now=now)
     if changed:
         logger.info(
             "newsletter.subscriber.unsubscribed",
             extra={"subscriber_id": subscriber_id, "source": str(source)},
         )
     return changed
-
-
-def _record_unsubscribe(*, subscriber_id: int, source: str, now: datetime) -> None:
-    event_record(
-        subscriber_id=subscriber_id,
-        kind=SubscriberEvent.Kind.UNSUBSCRIBE,
-        source=source,
-        issue_id=last_issue_sent(subscriber_id=subscriber_id, before=now),
-        suppressed=True,
-    )
 
 
 @transaction.atomic
@@ -193,10 +187,7 @@ def subscribers_unsubscribe(*, subscriber_ids: Iterable[int], now: datetime | No
     changed = Subscriber.objects.filter(pk__in=leaving).update(
         status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
     )
-    for subscriber_id in leaving:
-        _record_unsubscribe(
-            subscriber_id=subscriber_id, source=SubscriberEvent.Source.STAFF, now=now
-        )
+    unsubscribe_events_record(subscriber_ids=leaving, source=SubscriberEvent.Source.STAFF, now=now)
     logger.info(
         "newsletter.subscribers.unsubscribed", extra={"selected": len(ids), "changed": changed}
     )

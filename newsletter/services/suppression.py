@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
+
 from newsletter.models import Delivery, Subscriber, SubscriberEvent
 
 STATUS_STRENGTH = {
@@ -66,13 +68,30 @@ def event_record(
     return True
 
 
-def last_issue_sent(*, subscriber_id: int, before: datetime) -> int | None:
-    """The issue last sent to the subscriber before `before`: an unsubscribe follows it."""
-    return (
-        Delivery.objects.filter(
-            subscriber_id=subscriber_id, status__in=ACCEPTED, sent_at__lte=before
-        )
+def unsubscribe_events_record(*, subscriber_ids: list[int], source: str, now: datetime) -> None:
+    """Record that these subscribers left, each counted against the last issue sent to them
+    before `now`: two queries however many there are (staff may unsubscribe thousands)."""
+    last_issue = Subquery(
+        Delivery.objects.filter(subscriber=OuterRef("pk"), status__in=ACCEPTED, sent_at__lte=now)
         .order_by("-sent_at", "-id")
-        .values_list("issue_id", flat=True)
-        .first()
+        .values("issue_id")[:1]
+    )
+    rows = (
+        Subscriber.objects.filter(pk__in=subscriber_ids)
+        .annotate(last_issue=last_issue)
+        .values_list("pk", "last_issue")
+    )
+    SubscriberEvent.objects.bulk_create(
+        [
+            SubscriberEvent(
+                subscriber_id=subscriber_id,
+                issue_id=issue_id,
+                kind=SubscriberEvent.Kind.UNSUBSCRIBE,
+                source=source,
+                suppressed=True,
+            )
+            for subscriber_id, issue_id in rows
+        ],
+        ignore_conflicts=True,  # left after this issue once already (signed up and left again)
+        batch_size=1000,
     )
