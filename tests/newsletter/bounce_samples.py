@@ -70,7 +70,11 @@ def sample(name: str, sent: Sent) -> bytes:
 
 def deliver(listener: BounceListener, data: bytes, *, to: str) -> None:
     """Hand a report to the listener as the MX would: null sender, one recipient."""
-    with smtplib.SMTP("127.0.0.1", listener.bound_port, timeout=15) as client:
+    deliver_to_port(listener.bound_port, data, to=to)
+
+
+def deliver_to_port(port: int, data: bytes, *, to: str) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=15) as client:
         client.sendmail("", [to], data)
 
 
