@@ -7,6 +7,8 @@ signature when DKIM is set), in interleaved rounds:
     unsigned              the baseline: building the bytes, no signature
     RSA 2048              one signature, RSA through OpenSSL (what DKIM_PRIVATE_KEY gives)
     RSA 2048 + Ed25519    the dual signature (DKIM_ED25519_PRIVATE_KEY set too)
+    Ed25519 alone         an Ed25519 signature only, for comparison (not offered: most
+                          receivers do not verify Ed25519 yet)
     RSA 2048, dkimpy's    dkimpy's own pure-Python RSA, for comparison (not used)
     own RSA
 
@@ -132,6 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-dkim-") as tmp:
         folder = Path(tmp)
         setup_django(folder)
+        import dkim
         from django.test import override_settings
 
         from newsroom.smtp import signing
@@ -152,9 +155,24 @@ def main() -> None:
             fast = signing.signer()
         assert fast is not None
         pure = signing.Signer(rsa=fast.rsa, ed25519=None, openssl=False)
+        with override_settings(**dual):
+            both = signing.signer()
+        assert both is not None
+        assert both.ed25519 is not None
+        ed = both.ed25519
         unsigned = builds["unsigned"]
+
+        def ed25519_only(n: int) -> bytes:
+            data = unsigned(n)
+            signer = dkim.DKIM(data, linesep=b"\r\n")
+            return signer.sign(
+                ed.selector.encode(), ed.domain.encode(), ed.seed_b64,
+                signature_algorithm=b"ed25519-sha256", canonicalize=signing.CANONICALIZE,
+            ) + data  # fmt: skip
+
+        builds["Ed25519 alone"] = ed25519_only
         builds["RSA 2048, dkimpy's own RSA"] = lambda n: pure.sign(unsigned(n))
-        modes["RSA 2048, dkimpy's own RSA"] = {}
+        modes["Ed25519 alone"] = modes["RSA 2048, dkimpy's own RSA"] = {}
         with override_settings(**dual):
             size = len(builds["RSA 2048 + Ed25519"](0))
         rates: dict[str, list[float]] = {name: [] for name in builds}
