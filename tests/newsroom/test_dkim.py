@@ -207,3 +207,14 @@ def test_the_ed25519_key_is_refused_where_the_rsa_key_belongs(dkim_setup: DkimSe
         pytest.raises(ImproperlyConfigured, match="not an RSA key"),
     ):
         signing.sign(b"From: a@news.example.org\r\n\r\nbody\r\n")
+
+
+def test_manage_py_check_names_a_dkim_key_that_cannot_sign(dkim_setup: DkimSetup) -> None:
+    from django.core.management.base import SystemCheckError
+
+    call_command("check")  # the configured keys load
+    with (
+        override_settings(DKIM_PRIVATE_KEY="/nonexistent/key.pem"),
+        pytest.raises(SystemCheckError, match=r"newsroom\.E001"),
+    ):
+        call_command("check")
