@@ -7,15 +7,12 @@ import json
 import logging
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from donations.standin import api, dashboard, pages
 from donations.standin.params import StripeError, parse_form
 from donations.standin.store import RequestContext, Store, new_id
-
-if TYPE_CHECKING:
-    from donations.standin.standin import StripeStandin
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +24,28 @@ NO_KEY = (
 )
 
 
+class Standin(Protocol):
+    """What the server asks of the stand-in it serves (`standin.StripeStandin`)."""
+
+    store: Store
+    api_key: str | None
+    api_version: str
+    verbose: bool
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def webhook_url(self) -> str | None: ...
+
+    def webhook_attempts(self) -> list[dict[str, Any]]: ...
+
+    def control(self, method: str, route: str, args: dict[str, Any]) -> Any: ...
+
+
 class StandinServer(ThreadingHTTPServer):
     daemon_threads = True
-    standin: StripeStandin
+    standin: Standin
 
 
 class Handler(BaseHTTPRequestHandler):
