@@ -156,7 +156,8 @@ def _recipient(block: Message) -> tuple[Kind, str, str]:
     detail = clean(f"{status} {diagnostic}")
     if action == "delayed":
         return Kind.DELAYED, status, detail
-    if action != "failed" and not (not action and status.startswith("5")):
+    failed = action == "failed" or (not action and status.startswith("5"))  # Action missing
+    if not failed:
         return Kind.NONE, status, detail  # delivered, relayed, expanded
     return classify(status, diagnostic), status, detail
 

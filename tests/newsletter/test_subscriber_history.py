@@ -147,3 +147,10 @@ def test_the_data_export_includes_the_history(staff: Client) -> None:
     assert line["event"] == Kind.COMPLAINT
     assert line["issue"] == issue.subject
     assert line["took_them_off_the_list"] is True
+
+
+def test_erasing_a_subscriber_erases_their_history(staff: Client) -> None:
+    _, people = outcomes_case()
+    staff.post(f"/admin/newsletter/subscriber/{people['f'].pk}/erase/")
+    assert not SubscriberEvent.objects.filter(subscriber_id=people["f"].pk).exists()
+    assert SubscriberEvent.objects.filter(subscriber_id=people["a"].pk).exists()
