@@ -256,6 +256,11 @@ BOUNCE_DOMAIN = env.str("BOUNCE_DOMAIN", default="").strip().lower()
 BOUNCE_LISTEN = env.str("BOUNCE_LISTEN", default="")
 BOUNCE_MAX_BYTES = env.int("BOUNCE_MAX_BYTES", default=2 * 1024 * 1024)
 BOUNCE_SOFT_LIMIT = env.int("BOUNCE_SOFT_LIMIT", default=3)
+# Or, instead of (or beside) the listener: an IMAP mailbox the bounce domain's mail is filed in,
+# read by beat every BOUNCE_IMAP_INTERVAL seconds: imaps://user:password@host/Folder
+# (imap+tls:// for STARTTLS; imap:// only on the same machine). Empty: not read.
+BOUNCE_IMAP_URL = env.str("BOUNCE_IMAP_URL", default="")
+BOUNCE_IMAP_INTERVAL = env.int("BOUNCE_IMAP_INTERVAL", default=300)
 
 # --- Stripe ---------------------------------------------------------------------------------
 # With no keys (DEBUG only) the run command starts the local Stripe stand-in in demo mode.

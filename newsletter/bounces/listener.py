@@ -4,7 +4,7 @@ bounce domain's mail to. It does the minimum inside the SMTP conversation:
 * RCPT: only `bounces@BOUNCE_DOMAIN` and `bounces+<token>@BOUNCE_DOMAIN` with a token we made;
   anything else is refused (550), so it can never relay. At most 50 recipients a message.
 * DATA: messages over BOUNCE_MAX_BYTES are refused (SIZE, 552). The message is read in a
-  worker thread (`reports.parse`, `identify.identify`) and what it reports is handed to the
+  worker thread (`intake.report_payload`) and what it reports is handed to the
   Celery task `record_bounce_report` (ids and a scrubbed status line; the message itself is
   not kept). Then 250. If the task cannot be queued the answer is 451, so the MX retries.
   A message that reports nothing we can act on (an auto-reply, a delay warning, a report
@@ -24,8 +24,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connections
 
-from newsletter.bounces.identify import identify
-from newsletter.bounces.reports import parse
+from newsletter.bounces.intake import report_payload
 from newsletter.bounces.verp import read_token, split_ours
 
 logger = logging.getLogger(__name__)
@@ -86,31 +85,9 @@ class BounceHandler:
             connections.close_all()
 
     def _process(self, recipients: list[str], data: bytes) -> None:
-        report = parse(data)
-        target = identify(recipients=recipients, evidence=report.evidence)
-        logger.info(
-            "newsletter.bounce.received",
-            extra={
-                "form": report.form,
-                "kind": str(report.kind),
-                "status": report.status,
-                "via": target.via if target else None,
-                "delivery_id": target.delivery_id if target else None,
-                "subscriber_id": target.subscriber_id if target else None,
-                "size": len(data),
-            },
-        )
-        if not report.actionable or target is None:
-            return
-        self.enqueue(
-            {
-                "kind": str(report.kind),
-                "detail": report.detail,
-                "delivery_id": target.delivery_id,
-                "subscriber_id": target.subscriber_id,
-                "issue_id": target.issue_id,
-            }
-        )
+        payload = report_payload(recipients=recipients, data=data, via="smtp")
+        if payload is not None:
+            self.enqueue(payload)
 
 
 class BounceListener(Controller):

@@ -107,6 +107,38 @@ def delivery_complaint_record(
     return _log(Outcome.SUPPRESSED, kind, issue_id, subscriber_id)
 
 
+def bounce_report_apply(
+    *,
+    kind: str,
+    detail: str,
+    delivery_id: int | None = None,
+    subscriber_id: int | None = None,
+    issue_id: int | None = None,
+) -> Outcome:
+    """A report read from mail (see `newsletter.bounces.intake`): `delivery_id` from a bounce
+    address, or the subscriber and maybe the issue from a returned message's unsubscribe
+    link. `kind` is "hard_bounce", "soft_bounce" or "complaint"."""
+    if delivery_id is not None:
+        row = (
+            Delivery.objects.filter(pk=delivery_id).values_list("issue_id", "subscriber_id").first()
+        )
+        if row is None:  # erased, or a cancelled send's row
+            return Outcome.UNKNOWN
+        issue_id, subscriber_id = row
+    if subscriber_id is None:
+        return Outcome.UNKNOWN
+    if kind == Kind.COMPLAINT:
+        return delivery_complaint_record(
+            subscriber_id=subscriber_id, issue_id=issue_id, detail=detail
+        )
+    if kind in BOUNCE_KINDS and issue_id is not None:
+        return delivery_bounce_record(
+            issue_id=issue_id, subscriber_id=subscriber_id, hard=kind == Kind.HARD_BOUNCE,
+            detail=detail,
+        )  # fmt: skip
+    return _log(Outcome.UNKNOWN, kind, issue_id, subscriber_id)
+
+
 def delivery_refused_record(*, delivery_id: int, detail: str) -> Outcome:
     """The recipient's server refused the message during the send (550, 551, 553 for the
     recipient): a hard bounce, recorded against the delivery's issue."""
