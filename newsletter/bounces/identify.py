@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 from newsletter.bounces.reports import Evidence
 from newsletter.bounces.verp import read_address
-from newsletter.sending.messages import message_id, site_domain
+from newsletter.sending.messages import message_id
 from newsletter.tokens import unsubscribe_link
 from newsroom.errors import InvalidLink
+from newsroom.mail_domain import site_domain
 
 _MESSAGE_ID = re.compile(r"<issue(\d{1,10})\.[0-9a-f]{24}@[^>\s]+>")
 

@@ -13,7 +13,7 @@ signing backend.
 from __future__ import annotations
 
 from email.utils import parseaddr
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -26,13 +26,10 @@ from newsletter.bounces.verp import return_path
 from newsletter.models import Issue
 from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.tokens import unsubscribe_url
+from newsroom.mail_domain import site_domain
 from newsroom.smtp.signing import sign
 
 MESSAGE_ID_SALT = "newsletter.message-id"
-
-
-def site_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def list_id() -> str:

@@ -16,8 +16,9 @@ from django.utils import timezone
 from newsletter.bounces.listener import BounceHandler, BounceListener
 from newsletter.bounces.verp import return_path
 from newsletter.models import Delivery, Issue, Subscriber
-from newsletter.sending.messages import message_id, site_domain
+from newsletter.sending.messages import message_id
 from newsletter.tokens import unsubscribe_url
+from newsroom.mail_domain import site_domain
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
 BOUNCE_DOMAIN = "bounces.example.org"
