@@ -249,3 +249,18 @@ def test_no_address_or_token_reaches_the_log(
     assert "newsletter.bounce.received" in text
     for secret in (token, sent.subscriber.email, "reader@example.org", "127.0.0.1"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"BOUNCE_DOMAIN": "", "BOUNCE_LISTEN": "127.0.0.1:0"}, "BOUNCE_DOMAIN is not set"),
+        ({"BOUNCE_DOMAIN": BOUNCE_DOMAIN, "BOUNCE_LISTEN": ""}, "Set BOUNCE_LISTEN"),
+        ({"BOUNCE_DOMAIN": BOUNCE_DOMAIN, "BOUNCE_LISTEN": "2525"}, "must be host:port"),
+    ],
+)
+def test_the_listener_command_says_what_is_missing(overrides: dict[str, str], message: str) -> None:
+    from django.core.management import CommandError, call_command
+
+    with override_settings(**overrides), pytest.raises(CommandError, match=message):
+        call_command("bounce_listener")
