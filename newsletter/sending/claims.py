@@ -131,3 +131,10 @@ def release(*, delivery_ids: list[int], claim: uuid.UUID) -> int:
     return Delivery.objects.filter(
         id__in=delivery_ids, claim=claim, status=Delivery.Status.QUEUED
     ).update(leased_until=None, claim=None)
+
+
+def suppress_bounced(*, subscriber_id: int, now: datetime) -> None:
+    """A hard bounce (the address does not exist): never mail it again."""
+    Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.ACTIVE).update(
+        status=Subscriber.Status.BOUNCED, updated_at=now
+    )
