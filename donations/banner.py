@@ -1,5 +1,11 @@
-"""What the support banner shows: the reader's choice (or the defaults), the preset amounts for
-it, and every preset for the small script that swaps them without a round trip."""
+"""What the support banner shows: the live appeal (or the browser's variant of it in a running
+experiment), in the reader's currency, with the preset amounts for the reader's choice and
+every preset for the small script that swaps them without a round trip.
+
+Who sees it: nobody while staff switched it off; not a browser that completed a recurring
+gift (`support_given`, set on the thank-you page) nor, for a while, one that asked to be
+reminded later (`support_reminder`). The /support/ page always shows the form.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +14,84 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from donations.forms import SupportForm, minimum, money
+from appeals.assignment import assign
+from appeals.config import LiveAppeal, headline_text, live_appeal
+from appeals.currency import reader_currency
+from appeals.middleware import ASSIGNED_ATTRIBUTE
+from appeals.services.counting import count
+from donations.forms import SupportForm, money
 from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
-from donations.selectors import amount_presets
 
 REMINDED_COOKIE = "support_reminder"
+GIVEN_COOKIE = "support_given"
 
 
-def banner_context(request: HttpRequest | None, form: SupportForm | None = None) -> dict[str, Any]:
-    presets = amount_presets()
+def _headlines(live: LiveAppeal, headline: str) -> dict[str, str]:
+    """The headline per currency, its amount the monthly minimum in that currency."""
+    found = {}
+    for currency in Currency.values:
+        limit = live.limit(currency, Frequency.MONTHLY)
+        if limit is not None:
+            found[currency] = headline_text(headline, money(limit[0], currency))
+    return found
+
+
+def _hidden(request: HttpRequest | None, live: LiveAppeal | None, standalone: bool) -> str:
+    if live is None:
+        return "closed"
+    if standalone or request is None:
+        return ""
+    if not live.show_banner:
+        return "off"
+    if request.COOKIES.get(GIVEN_COOKIE):
+        return "given"
+    if request.COOKIES.get(REMINDED_COOKIE):
+        return "reminded"
+    return ""
+
+
+def banner_context(
+    request: HttpRequest | None, form: SupportForm | None = None, *, standalone: bool = False
+) -> dict[str, Any]:
+    live = live_appeal()
+    hidden = _hidden(request, live, standalone)
+    if live is None or hidden:
+        return {"hidden": hidden or "closed", "reminded": hidden == "reminded"}
+    arm, drawn = assign(request, live) if request is not None else (None, False)
+    if arm is not None and drawn and request is not None:
+        setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
+    copy = arm.copy if arm is not None else live.copy
+    presets = arm.options if arm is not None else live.options
     data = form.data if form is not None else {}
-    frequency = data.get("frequency") or Frequency.MONTHLY
-    currency = data.get("currency") or Currency.USD
+    frequency = data.get("frequency") or copy.default_frequency
+    currency = data.get("currency") or (reader_currency(request) if request else "")
     if frequency not in Frequency.values:
-        frequency = Frequency.MONTHLY
+        frequency = copy.default_frequency
     if currency not in Currency.values:
         currency = Currency.USD
     options = presets.get(frequency, {}).get(currency, [])
     chosen = data.get("amount") or next((o["amount"] for o in options if o["default"]), "")
-    symbol = CURRENCY_SYMBOLS[Currency(currency)]
+    headlines = _headlines(live, copy.headline)
+    if arm is not None and form is None and request is not None and request.method == "GET":
+        count(arm.id, "impressions")
     return {
+        "hidden": "",
+        "copy": copy,
+        "headline": headlines.get(currency, ""),
+        "headlines": headlines,
+        "variant_id": arm.id if arm is not None else "",
         "form": form,
         "errors": [e for errors in form.errors.values() for e in errors] if form else [],
         "frequencies": Frequency.choices,
         "currencies": Currency.choices,
         "frequency": frequency,
         "currency": currency,
-        "symbol": symbol,
+        "symbol": CURRENCY_SYMBOLS[Currency(currency)],
         "options": [{**o, "checked": o["amount"] == chosen} for o in options],
         "custom_amount": data.get("custom_amount", ""),
         "presets": presets,
         "symbols": {str(c): s for c, s in CURRENCY_SYMBOLS.items()},
-        "monthly_minimum": money(minimum(Frequency.MONTHLY), Currency.USD),
         "attempt": data.get("attempt") or uuid.uuid4().hex,
         "source_page": data.get("source_page") or (request.path if request else "/"),
-        "reminded": bool(request and request.COOKIES.get(REMINDED_COOKIE)),
+        "reminded": False,
     }

@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appeals.currency import CURRENCY_COOKIE
 from donations import stripe_client
-from donations.banner import REMINDED_COOKIE
+from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
 from donations.services import checkout, manage, reminders
 from donations.services.errors import DonationError
@@ -67,6 +68,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             currency=data["currency"],
             source_page=data["source_page"],
             attempt=data["attempt"] or uuid.uuid4().hex,  # the banner sends one per page view
+            variant_id=data["variant"],
         )
     except stripe_client.StripeProblem as error:
         logger.warning("checkout failed", extra={"error": type(error).__name__, **error.extra})
@@ -76,17 +78,33 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    return _redirect_off_site(session.url)
+    response = _redirect_off_site(session.url)
+    _remember(request, response, CURRENCY_COOKIE, data["currency"], days=365)
+    return response
+
+
+def _remember(
+    request: HttpRequest, response: HttpResponse, name: str, value: str, *, days: int
+) -> None:
+    """A first-party cookie holding one word (a currency code, a flag), nothing personal."""
+    response.set_cookie(
+        name, value, max_age=days * 86400, samesite="Lax", secure=request.is_secure(),
+        httponly=name != CURRENCY_COOKIE,  # the banner's script sets the currency too
+    )  # fmt: skip
 
 
 @require_GET
 def thank_you(request: HttpRequest) -> HttpResponse:
-    """The lookup may ask Stripe; a client asking too often gets the page without details."""
+    """The lookup may ask Stripe; a client asking too often gets the page without details.
+    A completed monthly or annual gift hides the banner in this browser from now on."""
     form = SessionForm(request.GET)
     gift = None
     if form.is_valid() and not limited(request, group="thank-you", rate=THANK_YOU_RATE):
         gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
-    return render(request, "donations/thank_you.html", {"gift": gift})
+    response = render(request, "donations/thank_you.html", {"gift": gift})
+    if gift is not None and gift.paid and gift.frequency in {"monthly", "annual"}:
+        _remember(request, response, GIVEN_COOKIE, "1", days=settings.DONATIONS_GIVEN_HIDE_DAYS)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,11 +146,7 @@ def remind_me(request: HttpRequest) -> HttpResponse:
         return render(request, "donations/remind_me.html", {"form": form}, status=400)
     reminders.reminder_create(email=form.cleaned_data["email"])
     response = render(request, "donations/remind_me.html", {"done": True})
-    days = settings.DONATIONS_BANNER_HIDE_DAYS
-    response.set_cookie(
-        REMINDED_COOKIE, "1", max_age=days * 86400, httponly=True, samesite="Lax",
-        secure=request.is_secure(),
-    )  # fmt: skip
+    _remember(request, response, REMINDED_COOKIE, "1", days=settings.DONATIONS_BANNER_HIDE_DAYS)
     return response
 
 

@@ -11,9 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from appeals.services.counting import gift_count_from_session
+from donations import stripe_client
 from donations.models import StripeEvent
 from donations.services import invoices, payments, recurring
+from donations.services.payments import from_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +26,9 @@ Handler = Callable[..., None]
 
 def _session_completed(obj: dict[str, Any], *, event_created: int) -> None:
     payments.payment_record_from_session(obj, failed=False, event_created=event_created)
+    amount = stripe_client.from_minor(obj.get("amount_total") or 0, obj.get("currency") or "usd")
+    day = from_timestamp(event_created) or timezone.now()
+    gift_count_from_session(obj, amount=amount, day=timezone.localdate(day))
 
 
 def _session_async_failed(obj: dict[str, Any], *, event_created: int) -> None:

@@ -59,4 +59,8 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
             "task": "donations.tasks.sweep_unsent_emails",
             "schedule": 300.0,
         },
+        "appeals-fold-counters": {
+            "task": "appeals.tasks.fold_counters",
+            "schedule": settings.APPEAL_FOLD_SECONDS,
+        },
     }

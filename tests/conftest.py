@@ -129,3 +129,14 @@ def stripe_standin_webhooks(stripe_standin: StripeStandin, live_server: Any) -> 
     """
     stripe_standin.webhook_url = f"{live_server.url}/stripe/webhook/"
     return stripe_standin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_appeal() -> Iterator[None]:
+    """Each test reads the live appeal from its own database state, not an earlier test's
+    copy kept by this process (tests roll back, so no edit's on-commit bump ever fires)."""
+    from appeals.config import forget_process_copy
+
+    forget_process_copy()
+    yield
+    forget_process_copy()

@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
+from appeals.config import live_appeal
+from appeals.services.counting import METADATA_KEY, count
 from donations import stripe_client
 from donations.models import Donation, Frequency
 
@@ -39,27 +41,51 @@ def checkout_idempotency_key(
     return "checkout-" + hashlib.sha256(material).hexdigest()[:40]
 
 
+def _running_variant(variant_id: int | None) -> int | None:
+    """The variant, if it belongs to the experiment running now."""
+    live = live_appeal()
+    arm = live.arm(variant_id) if live is not None and variant_id is not None else None
+    return arm.id if arm is not None else None
+
+
 def donation_checkout_start(
-    *, frequency: str, amount: Decimal, currency: str, source_page: str, attempt: str
+    *,
+    frequency: str,
+    amount: Decimal,
+    currency: str,
+    source_page: str,
+    attempt: str,
+    variant_id: int | None = None,
 ) -> stripe_client.CheckoutSession:
-    """Raises `stripe_client.StripeUnavailable` or `StripeRefused`; nothing to undo either way."""
+    """Raises `stripe_client.StripeUnavailable` or `StripeRefused`; nothing to undo either way.
+
+    A checkout started from a variant of a running experiment carries the variant's number in
+    the session's metadata (so the payment's webhook counts the gift for it) and counts one
+    checkout start for it."""
     site = settings.SITE_URL
+    metadata = {"frequency": frequency, "source_page": source_page[:200]}
+    variant = _running_variant(variant_id)
+    if variant is not None:
+        metadata[METADATA_KEY] = str(variant)
     session = stripe_client.checkout_session_create(
         frequency=frequency,
         amount=amount,
         currency=currency,
         product_name=PRODUCT_NAMES[Frequency(frequency)].format(site=settings.SITE_NAME),
-        metadata={"frequency": frequency, "source_page": source_page[:200]},
+        metadata=metadata,
         success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=site + (source_page or reverse("donations:support")),
         idempotency_key=checkout_idempotency_key(
             attempt=attempt, frequency=frequency, amount=amount, currency=currency
         ),
     )
+    if variant is not None:
+        count(variant, "checkouts")
     logger.info(
         "checkout session created",
-        extra={"stripe_session": session.id, "frequency": frequency, "currency": currency},
-    )
+        extra={"stripe_session": session.id, "frequency": frequency, "currency": currency,
+               "variant": variant},
+    )  # fmt: skip
     return session
 
 

@@ -9,12 +9,13 @@ register = template.Library()
 
 @register.inclusion_tag("donations/_support_banner.html", takes_context=True)
 def support_banner(context: template.Context) -> dict[str, object]:
-    """The support banner a news site puts under every article (hidden for a while after the
-    reader asked to be reminded later)."""
+    """The support banner a news site puts under every article: the live appeal (or this
+    browser's variant of it), hidden where `donations.banner` says."""
     request = context.get("request")
+    standalone = bool(context.get("support_page"))
     return {
-        **banner_context(request, context.get("support_form")),
+        **banner_context(request, context.get("support_form"), standalone=standalone),
         "request": request,
         "csrf_token": context.get("csrf_token"),
-        "standalone": bool(context.get("support_page")),
+        "standalone": standalone,
     }
