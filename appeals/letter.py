@@ -16,15 +16,15 @@ TAGS = {"p", "br", "strong", "b", "a"}
 ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 _BLANK_LINES = re.compile(r"\n\s*\n")
-_HAS_BLOCK = re.compile(r"<\s*p[\s>]", re.IGNORECASE)
+_STARTS_BLOCK = re.compile(r"<\s*p[\s>]", re.IGNORECASE)
 
 
 def clean_letter(text: str) -> str:
     """Safe HTML for the letter, from plain text or limited HTML."""
-    source = text.replace("\r\n", "\n").strip()
-    if source and not _HAS_BLOCK.search(source):
-        paragraphs = [part.strip() for part in _BLANK_LINES.split(source) if part.strip()]
-        source = "".join(f"<p>{part}</p>" for part in paragraphs)
+    chunks = [part.strip() for part in _BLANK_LINES.split(text.replace("\r\n", "\n"))]
+    source = "".join(
+        chunk if _STARTS_BLOCK.match(chunk) else f"<p>{chunk}</p>" for chunk in chunks if chunk
+    )
     return nh3.clean(
         source,
         tags=TAGS,

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -189,8 +190,8 @@ def store() -> Store:
     global _store
     with _store_lock:
         if _store is None:
-            backend = cache.__class__.__name__
-            _store = RedisStore() if backend == "RedisCache" else MemoryStore()
+            redis = isinstance(caches["default"], RedisCache)
+            _store = RedisStore() if redis else MemoryStore()
         return _store
 
 
