@@ -66,7 +66,10 @@ def test_no_email_or_ip_in_counters_cookies_or_logs(
         assert READER_IP not in place
     assert session_id not in counters  # the gift ledger keeps a keyed hash only
     assert {m.key for m in reader.cookies.values()} <= {
-        "support_variant", "support_currency", "support_given", "csrftoken"
+        "support_variant",
+        "support_currency",
+        "support_given",
+        "csrftoken",
     }
 
 
