@@ -182,21 +182,21 @@ class MemoryStore:
             self._taken.pop(batch.key, None)
 
 
-_store: Store | None = None
+_stores: dict[bool, Store] = {}
 _store_lock = threading.Lock()
 
 
 def store() -> Store:
-    global _store
-    with _store_lock:
-        if _store is None:
-            redis = isinstance(caches["default"], RedisCache)
-            _store = RedisStore() if redis else MemoryStore()
-        return _store
+    """Redis when the default cache is Redis (checked each call: tests switch caches)."""
+    redis = isinstance(caches["default"], RedisCache)
+    found = _stores.get(redis)
+    if found is None:
+        with _store_lock:
+            found = _stores.setdefault(redis, RedisStore() if redis else MemoryStore())
+    return found
 
 
 def reset_store() -> None:
-    """Tests: forget the process's store (e.g. after switching the cache)."""
-    global _store
+    """Tests: forget the process's stores (their counts and pauses)."""
     with _store_lock:
-        _store = None
+        _stores.clear()

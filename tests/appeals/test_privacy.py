@@ -77,7 +77,7 @@ def test_without_redis_the_demo_counts_in_the_process_and_folds_once() -> None:
     reset_store()
     import appeals.store as module
 
-    module._store = MemoryStore()
+    module._stores[True] = module._stores[False] = MemoryStore()
     try:
         two_variants()
         for _ in range(4):
