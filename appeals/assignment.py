@@ -8,8 +8,10 @@ import random
 from collections.abc import Sequence
 
 from django.http import HttpRequest
+from django.utils import timezone
 
-from appeals.config import Arm, LiveAppeal
+from appeals.config import Arm, LiveAppeal, is_fresh, process_copy, reload
+from appeals.store import store
 
 VARIANT_COOKIE = "support_variant"
 _system_random = random.SystemRandom()
@@ -41,3 +43,27 @@ def assign(
     if kept is not None:
         return kept, False
     return draw(live.arms, rng), True
+
+
+def live_appeal_for(
+    request: HttpRequest, *, count: bool
+) -> tuple[LiveAppeal | None, Arm | None, bool]:
+    """The live appeal and this browser's variant (and whether it was drawn just now). With
+    `count`, the variant's impression is counted in the same Redis round trip as the version
+    check, so a running experiment costs the page no extra round trip."""
+    copy = process_copy()
+    arm, drawn = assign(request, copy) if copy is not None else (None, False)
+    counted = count and arm is not None and copy is not None and copy.show_banner
+    if counted and arm is not None:
+        version = store().version_and_count(arm.id, "impressions", timezone.localdate())
+    else:
+        version = store().version()
+    if is_fresh(version):
+        return copy, arm, drawn
+    live = reload(version)
+    if live is None:
+        return None, None, False
+    again, drawn = assign(request, live)
+    if count and again is not None and live.show_banner and not (counted and again == arm):
+        store().count(again.id, "impressions", timezone.localdate())
+    return live, again, drawn

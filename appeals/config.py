@@ -131,21 +131,31 @@ class _Copy:
 _process = _Copy()
 
 
+def is_fresh(version: str | None) -> bool:
+    copy = _process
+    if not copy.loaded_at:
+        return False
+    if version is None:  # the store is unavailable: the copy, reloaded now and then
+        return time.monotonic() - copy.loaded_at < LOCAL_SECONDS
+    return copy.version == version
+
+
+def reload(version: str | None) -> LiveAppeal | None:
+    with _process.lock:
+        value = load_live_appeal()
+        _process.value, _process.version, _process.loaded_at = value, version, time.monotonic()
+    return value
+
+
+def process_copy() -> LiveAppeal | None:
+    """This process's copy as it is (possibly stale: check the version before trusting it)."""
+    return _process.value if _process.loaded_at else None
+
+
 def live_appeal() -> LiveAppeal | None:
     """The live appeal, from this process's copy unless staff changed it since."""
     version = store().version()
-    copy = _process
-    fresh = (
-        copy.version == version
-        if version is not None
-        else time.monotonic() - copy.loaded_at < LOCAL_SECONDS
-    )
-    if fresh and copy.loaded_at:
-        return copy.value
-    with copy.lock:
-        value = load_live_appeal()
-        copy.value, copy.version, copy.loaded_at = value, version, time.monotonic()
-    return value
+    return _process.value if is_fresh(version) else reload(version)
 
 
 def forget_process_copy() -> None:

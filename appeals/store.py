@@ -49,6 +49,7 @@ class Batch:
 
 class Store(Protocol):
     def version(self) -> str | None: ...
+    def version_and_count(self, variant_id: int, metric: str, day: date) -> str | None: ...
     def bump(self) -> None: ...
     def count(self, variant_id: int, metric: str, day: date) -> None: ...
     def take(self) -> list[Batch]: ...
@@ -72,9 +73,14 @@ def _batch(key: str, raw: dict[Any, Any]) -> Batch | None:
 class RedisStore:
     def __init__(self) -> None:
         self._paused_until = 0.0
+        self._redis: Any = None
 
     def _client(self) -> Any:
-        return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        """One client per process on the cache's connection pool (thread-safe; building one
+        per call, as the cache does, costs more than the round trip)."""
+        if self._redis is None:
+            self._redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        return self._redis
 
     def _available(self) -> bool:
         return time.monotonic() >= self._paused_until
@@ -95,6 +101,24 @@ class RedisStore:
         except RedisError as error:
             self._failed(error)
             return None
+        return found.decode() if isinstance(found, bytes) else found
+
+    def version_and_count(self, variant_id: int, metric: str, day: date) -> str | None:
+        """`count` and `version` in one round trip (the article page's only one)."""
+        if not self._available():
+            return None
+        key = f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
+        try:
+            pipe = self._client().pipeline(transaction=False)
+            pipe.get(VERSION_KEY)
+            pipe.hincrby(key, METRICS[metric], 1)
+            pipe.sadd(INDEX_KEY, key)
+            found = pipe.execute()[0]
+        except RedisError as error:
+            self._failed(error)
+            return None
+        if found is None:
+            return self.version()
         return found.decode() if isinstance(found, bytes) else found
 
     def bump(self) -> None:
@@ -157,6 +181,10 @@ class MemoryStore:
         self._taken: dict[str, Batch] = {}
 
     def version(self) -> str | None:
+        return self._version
+
+    def version_and_count(self, variant_id: int, metric: str, day: date) -> str | None:
+        self.count(variant_id, metric, day)
         return self._version
 
     def bump(self) -> None:

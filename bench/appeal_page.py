@@ -177,8 +177,9 @@ def main() -> None:
             for _ in range(args.rounds):
                 for state in ("without", "with"):
                     manage(env, "shell", "-c", START if state == "with" else STOP)
-                    wrk(port, 1, args.connections)  # every worker reloads the appeal
+                    _, warm, _ = wrk(port, 1, args.connections)  # workers reload the appeal
                     rate, total, bad = wrk(port, args.seconds, args.connections)
+                    made[state] += warm
                     rates[state].append(rate)
                     made[state] += total
                     failed += bad

@@ -14,11 +14,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from appeals.assignment import assign
-from appeals.config import LiveAppeal, headline_text, live_appeal
+from appeals.assignment import live_appeal_for
+from appeals.config import Arm, LiveAppeal, headline_text, live_appeal
 from appeals.currency import reader_currency
 from appeals.middleware import ASSIGNED_ATTRIBUTE
-from appeals.services.counting import count
 from donations.forms import SupportForm, money
 from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
 
@@ -36,13 +35,9 @@ def _headlines(live: LiveAppeal, headline: str) -> dict[str, str]:
     return found
 
 
-def _hidden(request: HttpRequest | None, live: LiveAppeal | None, standalone: bool) -> str:
-    if live is None:
-        return "closed"
+def _hidden_by_cookie(request: HttpRequest | None, standalone: bool) -> str:
     if standalone or request is None:
         return ""
-    if not live.show_banner:
-        return "off"
     if request.COOKIES.get(GIVEN_COOKIE):
         return "given"
     if request.COOKIES.get(REMINDED_COOKIE):
@@ -50,14 +45,25 @@ def _hidden(request: HttpRequest | None, live: LiveAppeal | None, standalone: bo
     return ""
 
 
+def _live(
+    request: HttpRequest | None, form: SupportForm | None
+) -> tuple[LiveAppeal | None, Arm | None, bool]:
+    """The live appeal and this browser's variant; a page view (not a re-rendered form)
+    counts an impression for the variant."""
+    if request is None:
+        return live_appeal(), None, False
+    return live_appeal_for(request, count=form is None and request.method == "GET")
+
+
 def banner_context(
     request: HttpRequest | None, form: SupportForm | None = None, *, standalone: bool = False
 ) -> dict[str, Any]:
-    live = live_appeal()
-    hidden = _hidden(request, live, standalone)
-    if live is None or hidden:
-        return {"hidden": hidden or "closed", "reminded": hidden == "reminded"}
-    arm, drawn = assign(request, live) if request is not None else (None, False)
+    hidden = _hidden_by_cookie(request, standalone)
+    if hidden:
+        return {"hidden": hidden, "reminded": hidden == "reminded"}
+    live, arm, drawn = _live(request, form)
+    if live is None or not (live.show_banner or standalone):
+        return {"hidden": "closed" if live is None else "off", "reminded": False}
     if arm is not None and drawn and request is not None:
         setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
     copy = arm.copy if arm is not None else live.copy
@@ -72,8 +78,6 @@ def banner_context(
     options = presets.get(frequency, {}).get(currency, [])
     chosen = data.get("amount") or next((o["amount"] for o in options if o["default"]), "")
     headlines = _headlines(live, copy.headline)
-    if arm is not None and form is None and request is not None and request.method == "GET":
-        count(arm.id, "impressions")
     return {
         "hidden": "",
         "copy": copy,
