@@ -51,6 +51,9 @@ from appeals.services.appeals import experiment_stop
 for experiment in Experiment.objects.filter(status="running"):
     experiment_stop(experiment=experiment)
 """
+CLEAR = """
+Experiment.objects.filter(name="bench").delete()  # an earlier run's experiments and counts
+"""
 FOLD = """
 from django.db.models import Sum
 from appeals.models import VariantDay
@@ -160,7 +163,7 @@ def main() -> None:
                        capture_output=True)  # fmt: skip
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
-        manage(env, "shell", "-c", STOP)
+        manage(env, "shell", "-c", STOP + CLEAR)
         Path(var_dir, "hello.py").write_text(HELLO)
         bare_env = {**env, "PYTHONPATH": var_dir}
         conf = ["-c", "python:newsroom.gunicorn_conf", "--workers", str(args.workers)]
@@ -209,8 +212,8 @@ def main() -> None:
             f"{label:<32} median {statistics.median(rates[state]):>6.0f} req/s   rounds: {values}"
         )
     print(f"difference: {100 * (without - with_) / without:+.1f}% (with vs without, medians)")
-    print(f"errors: {failed}; impressions counted {counted} of {made['with']} requests made "
-          "with the experiment")  # fmt: skip
+    print(f"errors: {failed}; impressions counted {counted} for {made['with']} requests wrk "
+          "completed with the experiment (wrk leaves out those in flight at its end)")  # fmt: skip
     print(f"load average during rounds: {min(loads):.1f}-{max(loads):.1f}; "
           f"other busy processes: {busy or 'none'}")  # fmt: skip
 
