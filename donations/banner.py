@@ -1,6 +1,8 @@
 """What the support banner shows: the live appeal (or the browser's variant of it in a running
-experiment), in the reader's currency, with the preset amounts for the reader's choice and
-every preset for the small script that swaps them without a round trip.
+experiment), in the reader's currency, with the preset amounts for the reader's choice (or the
+defaults) and every preset for the small script that swaps them without a round trip. Without
+JavaScript, the banner's "Update amounts" button posts the choice back to the support page,
+which renders the presets for it (`choice`).
 
 Who sees it: nobody while staff switched it off; not a browser that completed a recurring
 gift (`support_given`, set on the thank-you page) nor, for a while, one that asked to be
@@ -10,6 +12,7 @@ reminded later (`support_reminder`). The /support/ page always shows the form.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
@@ -46,29 +49,51 @@ def _hidden_by_cookie(request: HttpRequest | None, standalone: bool) -> str:
 
 
 def _live(
-    request: HttpRequest | None, form: SupportForm | None
+    request: HttpRequest | None, page_view: bool
 ) -> tuple[LiveAppeal | None, Arm | None, bool]:
-    """The live appeal and this browser's variant; a page view (not a re-rendered form)
-    counts an impression for the variant."""
+    """The live appeal and this browser's variant; a page view (not a re-rendered form or an
+    "Update amounts") counts an impression for the variant."""
     if request is None:
         return live_appeal(), None, False
-    return live_appeal_for(request, count=form is None and request.method == "GET")
+    return live_appeal_for(request, count=page_view and request.method == "GET")
+
+
+def _chosen_amount(data: Mapping[str, Any], options: list[dict[str, Any]]) -> str:
+    """The preset to show selected: none when the reader typed their own amount (so an error
+    about it does not also highlight a preset), theirs when it is on offer, else the default."""
+    if (data.get("custom_amount") or "").strip():
+        return ""
+    amounts = [o["amount"] for o in options]
+    if data.get("amount") in amounts:
+        return str(data["amount"])
+    return next((o["amount"] for o in options if o["default"]), "")
+
+
+def _first_invalid(errors: Mapping[str, Any]) -> str:
+    """The control to focus and mark invalid: the first one an error is about (an error about
+    none, such as the honeypot's, is shown next to the amount the reader typed)."""
+    about = [f for f in ("frequency", "custom_amount", "currency") if f in errors]
+    return about[0] if about else ("custom_amount" if errors else "")
 
 
 def banner_context(
-    request: HttpRequest | None, form: SupportForm | None = None, *, standalone: bool = False
+    request: HttpRequest | None,
+    form: SupportForm | None = None,
+    choice: Mapping[str, Any] | None = None,
+    *,
+    standalone: bool = False,
 ) -> dict[str, Any]:
     hidden = _hidden_by_cookie(request, standalone)
     if hidden:
         return {"hidden": hidden, "reminded": hidden == "reminded"}
-    live, arm, drawn = _live(request, form)
+    live, arm, drawn = _live(request, page_view=form is None and choice is None)
     if live is None or not (live.show_banner or standalone):
         return {"hidden": "closed" if live is None else "off", "reminded": False}
     if arm is not None and drawn and request is not None:
         setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
     copy = arm.copy if arm is not None else live.copy
     presets = arm.options if arm is not None else live.options
-    data = form.data if form is not None else {}
+    data: Mapping[str, Any] = form.data if form is not None else (choice or {})
     frequency = data.get("frequency") or copy.default_frequency
     currency = data.get("currency") or (reader_currency(request) if request else "")
     if frequency not in Frequency.values:
@@ -76,8 +101,9 @@ def banner_context(
     if currency not in Currency.values:
         currency = Currency.USD
     options = presets.get(frequency, {}).get(currency, [])
-    chosen = data.get("amount") or next((o["amount"] for o in options if o["default"]), "")
+    chosen = _chosen_amount(data, options)
     headlines = _headlines(live, copy.headline)
+    errors = form.errors if form is not None else {}
     return {
         "hidden": "",
         "copy": copy,
@@ -85,7 +111,8 @@ def banner_context(
         "headlines": headlines,
         "variant_id": arm.id if arm is not None else "",
         "form": form,
-        "errors": [e for errors in form.errors.values() for e in errors] if form else [],
+        "errors": [e for field_errors in errors.values() for e in field_errors],
+        "invalid": _first_invalid(errors),
         "frequencies": Frequency.choices,
         "currencies": Currency.choices,
         "frequency": frequency,

@@ -64,6 +64,7 @@ class RecurringDonation(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "recurring gift"
         indexes = [models.Index(fields=["status", "frequency"], name="recurring_status_idx")]
 
     def __str__(self) -> str:
@@ -113,6 +114,7 @@ class Donation(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "payment"
         indexes = [models.Index(fields=["status", "paid_at"], name="donation_paid_idx")]
         constraints = [
             models.UniqueConstraint(
@@ -123,7 +125,7 @@ class Donation(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
+        return f"Payment #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
 
 
 class FailedPayment(TimeStampedModel):
@@ -135,8 +137,11 @@ class FailedPayment(TimeStampedModel):
     stripe_invoice_id = models.CharField(max_length=255, unique=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "failed renewal"
+
     def __str__(self) -> str:
-        return f"Failed payment {self.stripe_invoice_id}"
+        return f"Failed renewal {self.stripe_invoice_id}"
 
 
 class StripeEvent(TimeStampedModel):
@@ -151,6 +156,9 @@ class StripeEvent(TimeStampedModel):
     stripe_created = models.BigIntegerField()
     livemode = models.BooleanField(default=False)
     handled = models.BooleanField(default=False, help_text="False for types we ignore.")
+
+    class Meta:
+        verbose_name = "Stripe event"
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"

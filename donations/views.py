@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from appeals.currency import CURRENCY_COOKIE
 from donations import stripe_client
 from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
+from donations.models import Currency
 from donations.services import checkout, manage, reminders
 from donations.services.errors import DonationError
 from newsroom.errors import InvalidLink
@@ -48,9 +49,17 @@ def _redirect_off_site(url: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def support(request: HttpRequest) -> HttpResponse:
-    return _stripe_forms(render(request, "donations/support.html", {"support_page": True}))
+    """The support page. A POST is the banner's "Update amounts" button (readers without
+    JavaScript): the page again, with the presets for the frequency and currency they chose."""
+    context: dict[str, object] = {"support_page": True}
+    if request.method == "POST":
+        context["support_choice"] = request.POST
+    response = _stripe_forms(render(request, "donations/support.html", context))
+    if request.method == "POST" and request.POST.get("currency") in Currency.values:
+        _remember(request, response, CURRENCY_COOKIE, request.POST["currency"], days=365)
+    return response
 
 
 @require_POST
@@ -93,7 +102,7 @@ def _remember(
     )  # fmt: skip
 
 
-@require_GET
+@require_safe
 def thank_you(request: HttpRequest) -> HttpResponse:
     """The lookup may ask Stripe; a client asking too often gets the page without details.
     A completed monthly or annual gift hides the banner in this browser from now on."""
@@ -107,7 +116,7 @@ def thank_you(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("manage", rate=_email_rate)
 def manage_request(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
@@ -118,13 +127,13 @@ def manage_request(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/manage.html", {"form": form}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("manage", rate=_email_rate)
 def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners prefetch links); POST opens the Billing Portal. A link
-    that does not work shows the form that mails a fresh one."""
+    """GET (or HEAD) shows a button (mail scanners prefetch links); POST opens the Billing
+    Portal. A link that does not work shows the form that mails a fresh one."""
     try:
-        if request.method == "GET":
+        if request.method != "POST":
             manage.manage_donor(token=token)
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
@@ -150,11 +159,12 @@ def remind_me(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
-    """GET checks the link and shows a button; POST stops the reminder. A link that does not
-    work gets the invalid-link page (`InvalidLink`), never the button or a success page."""
-    if request.method == "GET":
+    """GET (or HEAD) checks the link and shows a button; POST stops the reminder. A link that
+    does not work gets the invalid-link page (`InvalidLink`), never the button or a success
+    page."""
+    if request.method != "POST":
         reminders.reminder_for_link(token=token)
         return render(request, "donations/reminder_opt_out.html")
     reminders.reminder_opt_out(token=token)

@@ -15,6 +15,7 @@ from donations.selectors import normalise_email
 from donations.services.emails import send_manage_link
 from donations.services.errors import DonationError
 from newsroom.errors import ExpiredLink, InvalidLink
+from newsroom.mail_quota import mail_quota_take
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ def manage_donor(*, token: str) -> Donor:
 
 def manage_link_request(*, email: str) -> None:
     """Email a manage link if this address gives; do nothing visible otherwise (the caller
-    answers the same either way, so nobody learns who donates)."""
+    answers the same either way, so nobody learns who donates). An address already sent its
+    hourly share of requested mail gets nothing more."""
     donor = Donor.objects.filter(email=normalise_email(email)).first()
-    if donor is None:
+    if donor is None or not mail_quota_take(email=donor.email, purpose="manage_link"):
         return
     send_manage_link.delay_on_commit(donor.pk)
 

@@ -14,7 +14,12 @@ def support_banner(context: template.Context) -> dict[str, object]:
     request = context.get("request")
     standalone = bool(context.get("support_page"))
     return {
-        **banner_context(request, context.get("support_form"), standalone=standalone),
+        **banner_context(
+            request,
+            context.get("support_form"),
+            context.get("support_choice"),
+            standalone=standalone,
+        ),
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "standalone": standalone,

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0005_donation_dispute_notice"),
+        ("donations", "0006_admin_names_match_readme"),
         ("appeals", "0002_live_appeal_from_presets"),
     ]
     operations = [migrations.DeleteModel(name="AmountPreset")]
