@@ -159,3 +159,10 @@ def test_thank_you_for_a_recurring_gift_hides_the_banner_in_that_browser(
     assert response.cookies["support_given"]["max-age"] == 365 * 86400
     assert "support-banner" not in client.get("/").content.decode()
     assert "support-form" in client.get("/support/").content.decode()
+
+
+def test_the_privacy_page_names_every_cookie_and_what_it_holds(client: Client) -> None:
+    page = client.get("/privacy/").content.decode()
+    for cookie in ("support_variant", "support_currency", "support_given", "support_reminder"):
+        assert f"<strong>{cookie}</strong>" in page
+    assert "which version of our appeal" in page
