@@ -9,11 +9,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from appeals.admin.appeals import AppealChanged
+from appeals.admin.appeals import AmountOptionInline, AppealChanged
 from appeals.admin.figures import figures_view
 from appeals.admin.forms import VariantForm
 from appeals.figures import experiment_figures, leader
-from appeals.models import AmountOption, Experiment, Variant
+from appeals.models import Experiment, Variant
 from appeals.services.appeals import experiment_conclude, experiment_start, experiment_stop
 from appeals.services.errors import AppealError
 
@@ -92,11 +92,8 @@ class ExperimentAdmin(AppealChanged, admin.ModelAdmin):
             )  # fmt: skip
 
 
-class VariantOptionInline(admin.TabularInline):
-    model = AmountOption
+class VariantOptionInline(AmountOptionInline):
     fk_name = "variant"
-    fields = ("frequency", "currency", "amount", "is_default", "position")
-    extra = 0
     verbose_name_plural = "This variant's own amounts (none: the appeal's amounts)"
 
 

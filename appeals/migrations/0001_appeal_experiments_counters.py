@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('name', models.CharField(help_text='For staff only.', max_length=120)),
                 ('is_live', models.BooleanField(default=False, editable=False)),
-                ('show_banner', models.BooleanField(default=True, help_text='Untick to hide the support banner site-wide (the /support/ page stays).')),
+                ('show_banner', models.BooleanField(default=True, help_text='Untick to hide the support banner site-wide (the /support/ page stays).', verbose_name='show the banner')),
                 ('heading', models.CharField(max_length=200)),
                 ('letter', models.TextField(help_text='Paragraphs (a blank line between them), <strong>bold</strong> and <a href="https://...">links</a>; anything else is removed.')),
                 ('sign_off', models.CharField(blank=True, max_length=200)),

@@ -20,6 +20,7 @@ class Appeal(TimeStampedModel):
     name = models.CharField(max_length=120, help_text="For staff only.")
     is_live = models.BooleanField(default=False, editable=False)
     show_banner = models.BooleanField(
+        "show the banner",
         default=True,
         help_text="Untick to hide the support banner site-wide (the /support/ page stays).",
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from appeals.models import AmountLimit, AmountOption, Appeal, Experiment, Variant
 from appeals.services.errors import AppealError
 from appeals.store import store
+from donations.models import Currency, Frequency
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,17 @@ def appeal_make_live(*, appeal: Appeal) -> None:
     """Make `appeal` the one live appeal. A running experiment on the previous one stops."""
     if appeal.is_live:
         return
-    if not appeal.limits.exists():
-        raise AppealError("Set the minimum and maximum amounts before making this appeal live.")
+    missing = [
+        f"{frequency} {currency.upper()}"
+        for currency in Currency.values
+        for frequency in Frequency.values
+        if not appeal.limits.filter(currency=currency, frequency=frequency).exists()
+    ]
+    if missing:
+        raise AppealError(
+            "Set the smallest and largest gift for each currency and frequency before making "
+            "this appeal live; missing: " + ", ".join(missing) + "."
+        )
     running = Experiment.objects.select_for_update().filter(status=Experiment.Status.RUNNING)
     for experiment in running.exclude(appeal=appeal):
         _stop(experiment)

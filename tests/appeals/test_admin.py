@@ -111,3 +111,22 @@ def test_admin_pages_load(staff: Client) -> None:
                 "/admin/appeals/experiment/", "/admin/appeals/experiment/add/"):  # fmt: skip
         assert staff.get(url).status_code == 200, url
     assert staff.get("/admin/appeals/experiment/999/figures/").status_code == 404
+
+
+def test_an_appeal_without_all_its_limits_cannot_go_live(
+    staff: Client, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    draft = Appeal.objects.create(
+        name="Draft", heading="Draft heading", letter="Draft.", headline="From {minimum}"
+    )
+    action = {"action": "make_live", "_selected_action": [draft.pk]}
+    response = staff.post("/admin/appeals/appeal/", action, follow=True)
+    assert "missing: once USD" in response.content.decode()
+    live = Appeal.objects.get(is_live=True)
+    for limit in live.limits.all():
+        limit.pk, limit.appeal = None, draft
+        limit.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post("/admin/appeals/appeal/", action)
+    assert Appeal.objects.get(is_live=True) == draft
+    assert "Draft heading" in client.get("/").content.decode()

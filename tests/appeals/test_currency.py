@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appeals.currency import preferred_language, region_of
+from appeals.models import Experiment
+from tests.appeals.experiments import two_variants
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +92,27 @@ def test_language_parsing_helpers() -> None:
     assert preferred_language("en;q=0.5, de-AT;q=0.9, fr") == "fr"
     assert region_of("zh-Hant-TW") == "TW"
     assert region_of("de") == ""
+
+
+@override_settings(COUNTRY_HEADER="CF-IPCountry", DONATIONS_CHECKOUT_RATE="100000/m")
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    variant=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30),
+    currency=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=10),
+    language=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80),
+    country=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6),
+)
+def test_any_cookie_or_header_gets_the_article_never_a_500(
+    client: Client, variant: str, currency: str, language: str, country: str
+) -> None:
+    if not Experiment.objects.filter(status="running").exists():  # examples share the database
+        two_variants()
+    client.cookies["support_variant"] = variant.replace(";", "")
+    client.cookies["support_currency"] = currency.replace(";", "")
+    response = client.get("/", headers={"Accept-Language": language, "CF-IPCountry": country})
+    assert response.status_code == 200
+    response = client.post("/support/checkout/", {"frequency": "monthly", "currency": "usd",
+                                                  "amount": "0", "variant": variant})  # fmt: skip
+    assert response.status_code == 400  # the form answers; Stripe is never asked
