@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django import template
+from django.urls import reverse
 
 from donations.banner import banner_context
 
 register = template.Library()
+
+
+@cache
+def banner_urls() -> dict[str, str]:
+    """The banner's form targets, reversed once per process (the article page renders them on
+    every view; `reverse` is a good part of its template time)."""
+    return {name: reverse(f"donations:{name}") for name in ("support", "checkout", "remind_me")}
 
 
 @register.inclusion_tag("donations/_support_banner.html", takes_context=True)
@@ -20,6 +30,7 @@ def support_banner(context: template.Context) -> dict[str, object]:
             context.get("support_choice"),
             standalone=standalone,
         ),
+        "urls": banner_urls(),
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "standalone": standalone,
