@@ -47,6 +47,15 @@ class VariantFigures:
     def interval(self) -> tuple[float, float]:
         return wilson(self.gifts, self.impressions)
 
+    @property
+    def conversion_percent(self) -> str:
+        return f"{100 * self.conversion:.2f}%"
+
+    @property
+    def interval_percent(self) -> str:
+        low, high = self.interval
+        return f"{100 * low:.2f}% \u2013 {100 * high:.2f}%"
+
 
 def experiment_figures(experiment: Experiment) -> list[VariantFigures]:
     """Three queries, whatever the number of days."""

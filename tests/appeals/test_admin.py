@@ -62,7 +62,8 @@ def test_staff_create_start_watch_and_conclude_an_experiment(
     assert "Conversion (% of impressions, cumulative)" in page  # the chart's axis
     assert "<svg" in page
     low, high = wilson(3, shown["B"])
-    assert f"{low:.4f} \u2013 {high:.4f}" in page
+    assert f"{100 * low:.2f}% \u2013 {100 * high:.2f}%" in page
+    assert f"{300 / shown['B']:.2f}%" in page  # conversion: 3 gifts over B's impressions
     assert "5.00 EUR" in page  # recurring revenue per month
 
     with django_capture_on_commit_callbacks(execute=True):
