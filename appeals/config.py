@@ -71,6 +71,14 @@ def _options(rows: list[AmountOption]) -> Options:
     return options
 
 
+def _merged(appeal: Options, variant: Options) -> Options:
+    """The appeal's amounts, with the variant's own for each frequency and currency it sets."""
+    merged = {frequency: dict(by_currency) for frequency, by_currency in appeal.items()}
+    for frequency, by_currency in variant.items():
+        merged.setdefault(frequency, {}).update(by_currency)
+    return merged
+
+
 def _copy(appeal: Appeal, variant: Variant | None = None) -> Copy:
     def pick(name: str) -> str:
         own = getattr(variant, name, "") if variant is not None else ""
@@ -104,11 +112,10 @@ def load_live_appeal() -> LiveAppeal | None:
         for row in own:
             by_variant.setdefault(row.variant_id or 0, []).append(row)
         arms = [
-            Arm(v.pk, v.name, v.weight, _copy(appeal, v), _options(by_variant[v.pk]) or options)
-            if v.pk in by_variant
-            else Arm(v.pk, v.name, v.weight, _copy(appeal, v), options)
+            Arm(v.pk, v.name, v.weight, _copy(appeal, v),
+                _merged(options, _options(by_variant.get(v.pk, []))))
             for v in variants
-        ]
+        ]  # fmt: skip
     return LiveAppeal(
         appeal_id=appeal.pk,
         show_banner=appeal.show_banner,

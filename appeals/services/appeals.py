@@ -88,6 +88,8 @@ def experiment_conclude(*, experiment: Experiment, winner: Variant) -> Appeal:
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if winner.experiment_id != experiment.pk:
         raise AppealError("The winner must be a variant of this experiment.")
+    if experiment.winner_id is not None:
+        raise AppealError("This experiment has a winner already; its appeal went live then.")
     if experiment.status == Experiment.Status.RUNNING:
         _stop(experiment)
     experiment.winner = winner
@@ -102,7 +104,9 @@ def experiment_conclude(*, experiment: Experiment, winner: Variant) -> Appeal:
         headline=winner.headline or base.headline,
         default_frequency=winner.default_frequency or base.default_frequency,
     )
-    own = list(winner.options.all()) or list(base.options.all())
+    own = list(winner.options.all())
+    overridden = {(o.frequency, o.currency) for o in own}
+    own += [o for o in base.options.all() if (o.frequency, o.currency) not in overridden]
     AmountOption.objects.bulk_create(
         AmountOption(
             appeal=appeal, frequency=o.frequency, currency=o.currency, amount=o.amount,

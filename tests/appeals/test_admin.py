@@ -131,3 +131,17 @@ def test_an_appeal_without_all_its_limits_cannot_go_live(
         staff.post("/admin/appeals/appeal/", action)
     assert Appeal.objects.get(is_live=True) == draft
     assert "Draft heading" in client.get("/").content.decode()
+
+
+def test_a_concluded_experiment_cannot_crown_a_second_winner(
+    staff: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    experiment = create_experiment(staff)
+    a, b = experiment.variants.order_by("pk")
+    url = f"/admin/appeals/experiment/{experiment.pk}/figures/"
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, {"variant": str(a.pk)})
+        page = staff.post(url, {"variant": str(b.pk)}, follow=True).content.decode()
+    assert "has a winner already" in page
+    assert Experiment.objects.get(pk=experiment.pk).winner == a
+    assert Appeal.objects.count() == 2  # the first and the winner's, no third

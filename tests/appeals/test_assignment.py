@@ -83,3 +83,16 @@ def test_first_visits_through_the_page_spread_over_both_variants() -> None:
     _, (a, b) = two_variants()
     seen = Counter(shown_variant(Client().get("/").content.decode()) for _ in range(60))
     assert set(seen) == {a.pk, b.pk}  # (1/2)^59 chance of one-sided: effectively never
+
+
+def test_a_variant_with_amounts_for_one_currency_keeps_the_appeals_for_the_others(
+    client: Client,
+) -> None:
+    _, (_a, b) = two_variants()  # B offers its own monthly USD amounts only
+    client.cookies["support_variant"] = str(b.pk)
+    usd = client.get("/", headers={"Accept-Language": "en-US"}).content.decode()
+    assert 'name="amount" value="4" checked' in usd
+    assert 'name="amount" value="8"' in usd
+    eur = client.get("/", headers={"Accept-Language": "de-DE"}).content.decode()
+    assert 'name="amount" value="5" checked' in eur  # the appeal's monthly EUR amounts
+    assert 'name="amount" value="10"' in eur
