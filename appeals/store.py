@@ -6,9 +6,10 @@ Redis (the default cache's server) when the cache is Redis; otherwise, for the e
 without Redis, this process's memory. A Redis that fails is skipped for `PAUSE_SECONDS`: the
 page is served from the process's copy and that moment's counts are lost, never the page.
 
-Counters: a hash `appeal:n:<variant>:<yyyymmdd>` (fields `i` impressions, `c` checkouts) and
-the set `appeal:n:keys` of such hashes. Folding renames a hash to `appeal:fold:<token>:...`
-(atomically with its bookkeeping), so counts that arrive during a fold go to a fresh hash.
+Counters: a hash `appeal:n:<variant>:<yyyymmdd>` (fields `i` impressions, `c` checkouts), one
+HINCRBY per count. Folding finds them with SCAN and renames each to `appeal:fold:<token>:...`
+(atomically with its entry in the set `appeal:folding`), so counts that arrive during a fold
+go to a fresh hash, and a fold that dies leaves its batches listed for the next one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "appeal:version"
 COUNT_PREFIX = "appeal:n:"
-INDEX_KEY = "appeal:n:keys"
 FOLDING_KEY = "appeal:folding"
 FOLD_PREFIX = "appeal:fold:"
 PAUSE_SECONDS = 5.0
@@ -112,7 +112,6 @@ class RedisStore:
             pipe = self._client().pipeline(transaction=False)
             pipe.get(VERSION_KEY)
             pipe.hincrby(key, METRICS[metric], 1)
-            pipe.sadd(INDEX_KEY, key)
             found = pipe.execute()[0]
         except RedisError as error:
             self._failed(error)
@@ -132,10 +131,7 @@ class RedisStore:
             return
         key = f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
         try:
-            pipe = self._client().pipeline(transaction=False)
-            pipe.hincrby(key, METRICS[metric], 1)
-            pipe.sadd(INDEX_KEY, key)
-            pipe.execute()
+            self._client().hincrby(key, METRICS[metric], 1)
         except RedisError as error:
             self._failed(error)
 
@@ -143,11 +139,10 @@ class RedisStore:
         """Move every counter hash under a fresh unique key, then return every batch not yet
         finished (including those a crashed fold left behind)."""
         client = self._client()
-        for raw_key in client.smembers(INDEX_KEY):
+        for raw_key in client.scan_iter(match=f"{COUNT_PREFIX}*", count=500):
             key = raw_key.decode()
             fold_key = f"{FOLD_PREFIX}{secrets.token_hex(8)}:{key.removeprefix(COUNT_PREFIX)}"
             pipe = client.pipeline(transaction=True)
-            pipe.srem(INDEX_KEY, key)
             pipe.sadd(FOLDING_KEY, fold_key)
             pipe.rename(key, fold_key)
             try:
