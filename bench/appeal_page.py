@@ -137,6 +137,19 @@ def wrk(port: int, seconds: int, connections: int) -> tuple[float, int, int]:
     return rate, total, failed
 
 
+def cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of gunicorn's master and workers so far (robust to a busy machine:
+    time spent waiting for a core is not counted)."""
+    import psutil
+
+    master = psutil.Process(server.pid)
+    total = 0.0
+    for process in [master, *master.children(recursive=True)]:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def neighbours() -> str:
     """What else used the CPU (the machine is shared): the busiest processes but ours."""
     done = subprocess.run(
@@ -176,13 +189,18 @@ def main() -> None:
             ceiling = [wrk(bare_port, args.seconds, args.connections)[0]]
             rates: dict[str, list[float]] = {"without": [], "with": []}
             made = {"without": 0, "with": 0}
+            cpu = {"without": 0.0, "with": 0.0}
+            measured = {"without": 0, "with": 0}
             failed = 0
             loads = []
             for _ in range(args.rounds):
                 for state in ("without", "with"):
                     manage(env, "shell", "-c", START if state == "with" else STOP)
                     _, warm, _ = wrk(port, 1, args.connections)  # workers reload the appeal
+                    before = cpu_seconds(server)
                     rate, total, bad = wrk(port, args.seconds, args.connections)
+                    cpu[state] += cpu_seconds(server) - before
+                    measured[state] += total
                     made[state] += warm
                     rates[state].append(rate)
                     made[state] += total
@@ -213,6 +231,12 @@ def main() -> None:
             f"{label:<32} median {statistics.median(rates[state]):>6.0f} req/s   rounds: {values}"
         )
     print(f"difference: {100 * (without - with_) / without:+.1f}% (with vs without, medians)")
+    per = {state: 1000 * cpu[state] / max(measured[state], 1) for state in cpu}
+    print(f"gunicorn CPU per request: {per['without']:.2f} ms without, {per['with']:.2f} ms with "
+          f"({100 * (per['with'] - per['without']) / per['without']:+.1f}%); on {os.cpu_count()} "
+          f"idle cores that is {1000 * (os.cpu_count() or 1) / per['without']:.0f} and "
+          f"{1000 * (os.cpu_count() or 1) / per['with']:.0f} req/s before the client's, Redis' "
+          "and the kernel's share")  # fmt: skip
     print(f"errors: {failed}; impressions counted {counted} for {made['with']} requests wrk "
           "completed with the experiment (wrk leaves out those in flight at its end)")  # fmt: skip
     print(f"load average during rounds: {min(loads):.1f}-{max(loads):.1f}; "
