@@ -19,9 +19,10 @@ from appeals.letter import clean_letter
 from appeals.models import AmountLimit, AmountOption, Appeal, Experiment, Variant
 from appeals.models.appeal import MINIMUM_PLACEHOLDER
 from appeals.store import store
-from donations.models import Frequency
+from donations import frequencies
 
 LOCAL_SECONDS = 10.0
+HEADLINE_FREQUENCY = "monthly"  # the headline shows the monthly minimum (issue #14)
 Options = dict[str, dict[str, list[dict[str, str | bool]]]]  # frequency -> currency -> options
 
 
@@ -89,7 +90,7 @@ def _copy(appeal: Appeal, variant: Variant | None = None) -> Copy:
         letter=mark_safe(clean_letter(pick("letter"))),  # noqa: S308 - sanitised by nh3
         sign_off=pick("sign_off"),
         headline=pick("headline"),
-        default_frequency=pick("default_frequency") or Frequency.MONTHLY,
+        default_frequency=pick("default_frequency") or frequencies.preselected().value,
     )
 
 

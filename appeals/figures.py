@@ -13,9 +13,9 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from appeals.models import Experiment, Variant, VariantDay, VariantGifts
+from donations import frequencies
 
 Z95 = 1.959963984540054  # two-sided 95%
-MONTHS_PER = {"monthly": Decimal(1), "annual": Decimal(12)}
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
@@ -81,8 +81,9 @@ def experiment_figures(experiment: Experiment) -> list[VariantFigures]:
             "frequency": frequency, "currency": currency, "amount": amount,
             "gifts": counts[(variant_id, frequency, currency)],
         })  # fmt: skip
-        if frequency in MONTHS_PER:
-            per_month = (amount / MONTHS_PER[frequency]).quantize(Decimal("0.01"))
+        table_row = frequencies.find(frequency)
+        if table_row is not None and table_row.months is not None:  # recurring: per month
+            per_month = (amount / table_row.months).quantize(Decimal("0.01"))
             figures.recurring[currency] = figures.recurring.get(currency, Decimal(0)) + per_month
     return list(found.values())
 

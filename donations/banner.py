@@ -18,11 +18,12 @@ from typing import Any
 from django.http import HttpRequest
 
 from appeals.assignment import live_appeal_for
-from appeals.config import Arm, LiveAppeal, headline_text, live_appeal
+from appeals.config import HEADLINE_FREQUENCY, Arm, LiveAppeal, headline_text, live_appeal
 from appeals.currency import reader_currency
 from appeals.middleware import ASSIGNED_ATTRIBUTE
+from donations import frequencies
 from donations.forms import SupportForm, money
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
+from donations.models import CURRENCY_SYMBOLS, Currency
 
 REMINDED_COOKIE = "support_reminder"
 GIVEN_COOKIE = "support_given"
@@ -32,7 +33,7 @@ def _headlines(live: LiveAppeal, headline: str) -> dict[str, str]:
     """The headline per currency, its amount the monthly minimum in that currency."""
     found = {}
     for currency in Currency.values:
-        limit = live.limit(currency, Frequency.MONTHLY)
+        limit = live.limit(currency, HEADLINE_FREQUENCY)
         if limit is not None:
             found[currency] = headline_text(headline, money(limit[0], currency))
     return found
@@ -96,7 +97,7 @@ def banner_context(
     data: Mapping[str, Any] = form.data if form is not None else (choice or {})
     frequency = data.get("frequency") or copy.default_frequency
     currency = data.get("currency") or (reader_currency(request) if request else "")
-    if frequency not in Frequency.values:
+    if frequencies.find(frequency) is None:
         frequency = copy.default_frequency
     if currency not in Currency.values:
         currency = Currency.USD
@@ -113,7 +114,7 @@ def banner_context(
         "form": form,
         "errors": [e for field_errors in errors.values() for e in field_errors],
         "invalid": _first_invalid(errors),
-        "frequencies": Frequency.choices,
+        "frequencies": frequencies.choices(),
         "currencies": Currency.choices,
         "frequency": frequency,
         "currency": currency,

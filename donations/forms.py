@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 
 from appeals.config import live_appeal
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
+from donations import frequencies
+from donations.models import CURRENCY_SYMBOLS, Currency
 from newsroom.forms import HoneypotForm
 
 SAFE_PATH = re.compile(r"^/(?!/)[\w\-./]*$")
@@ -17,7 +18,7 @@ VARIANT = re.compile(r"^\d{1,11}$")
 
 def limits(currency: str, frequency: str) -> tuple[Decimal, Decimal] | None:
     """The live appeal's smallest and largest gift for this currency and frequency (staff
-    edit them with the appeal); None while no appeal is live."""
+    edit them with the appeal); None while no appeal is live or it sets none for them."""
     live = live_appeal()
     return live.limit(currency, frequency) if live is not None else None
 
@@ -31,11 +32,7 @@ def money(amount: Decimal, currency: str) -> str:
 class SupportForm(HoneypotForm):
     """The banner's choice: how often, how much (a preset or a custom amount), which currency."""
 
-    frequency = forms.ChoiceField(
-        choices=Frequency.choices,
-        error_messages={"required": "Choose how often to give.", "invalid_choice": "Choose how "
-                        "often to give: once, monthly or annually."},
-    )  # fmt: skip
+    frequency = forms.ChoiceField(choices=frequencies.choices)
     currency = forms.ChoiceField(
         choices=Currency.choices,
         error_messages={"required": "Choose a currency.",
@@ -52,6 +49,13 @@ class SupportForm(HoneypotForm):
         experiment by the service; anything else is ignored)."""
         value: str = self.cleaned_data.get("variant", "")
         return int(value) if VARIANT.match(value) else None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["frequency"].error_messages.update(
+            required="Choose how often to give.",
+            invalid_choice=f"Choose how often to give: {frequencies.adverbs()}.",
+        )
 
     def clean_source_page(self) -> str:
         page: str = self.cleaned_data.get("source_page", "")
@@ -77,12 +81,9 @@ class SupportForm(HoneypotForm):
             self.add_error(None, "We are not taking gifts online right now.")
         elif frequency and currency and found is not None:
             low, high = found
-            label = Frequency(frequency).label.lower()
+            words = frequencies.get(frequency).gift_words
             if amount < low:
-                self.add_error(
-                    "custom_amount",
-                    f"The smallest {label} gift is {money(low, currency)}.",
-                )
+                self.add_error("custom_amount", f"The smallest {words} is {money(low, currency)}.")
             elif amount > high:
                 self.add_error(
                     "custom_amount",

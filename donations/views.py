@@ -71,7 +71,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return _stripe_forms(render(request, "donations/support.html", context, status=400))
     data = form.cleaned_data
     try:
-        session = checkout.donation_checkout_start(
+        checkout_url = checkout.donation_checkout_start(
             frequency=data["frequency"],
             amount=data["amount_value"],
             currency=data["currency"],
@@ -87,7 +87,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    response = _redirect_off_site(session.url)
+    response = _redirect_off_site(checkout_url)
     _remember(request, response, CURRENCY_COOKIE, data["currency"], days=365)
     return response
 
@@ -111,7 +111,7 @@ def thank_you(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and not limited(request, group="thank-you", rate=THANK_YOU_RATE):
         gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
     response = render(request, "donations/thank_you.html", {"gift": gift})
-    if gift is not None and gift.paid and gift.frequency in {"monthly", "annual"}:
+    if gift is not None and gift.paid and gift.recurring:
         _remember(request, response, GIVEN_COOKIE, "1", days=settings.DONATIONS_GIVEN_HIDE_DAYS)
     return response
 
@@ -138,7 +138,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
     except (DonationError, InvalidLink) as error:
-        context = {"form": EmailForm(), "problem": str(error)}
+        context = {"form": EmailForm(), "problem": error.message}
         return render(request, "donations/manage.html", context, status=400)
     except stripe_client.StripeProblem as error:
         logger.warning("billing portal failed", extra={"error": type(error).__name__})

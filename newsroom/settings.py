@@ -245,6 +245,8 @@ DEMO_STRIPE_SECRET_KEY = "sk_test_demo"  # noqa: S105 - a marker, not a credenti
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY", dev_default=DEMO_STRIPE_SECRET_KEY)
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
+# Seconds to connect to Stripe and to wait for its answer, on every call (one retry at most).
+STRIPE_TIMEOUT: float = env.float("STRIPE_TIMEOUT", default=5.0)
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------

@@ -79,6 +79,6 @@ def presets_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("appeals", "0001_appeal_experiments_counters"),
-        ("donations", "0006_admin_names_match_readme"),
+        ("donations", "0007_frequency_width_from_the_table"),
     ]
     operations = [migrations.RunPython(create_live_appeal, presets_back)]

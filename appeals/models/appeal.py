@@ -6,10 +6,16 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from donations.models import Currency, Frequency
+from donations import frequencies
+from donations.models import Currency
 from newsroom.models import TimeStampedModel
 
 MINIMUM_PLACEHOLDER = "{minimum}"
+
+
+def preselected_frequency() -> str:
+    """The frequencies table's preselected row (monthly)."""
+    return frequencies.preselected().value
 
 
 class Appeal(TimeStampedModel):
@@ -36,7 +42,9 @@ class Appeal(TimeStampedModel):
         "currency, e.g. “Support us monthly starting from just {minimum}”.",
     )
     default_frequency = models.CharField(
-        max_length=8, choices=Frequency.choices, default=Frequency.MONTHLY
+        max_length=frequencies.MAX_LENGTH,
+        choices=frequencies.CHOICES,
+        default=preselected_frequency,
     )
 
     class Meta:
@@ -63,7 +71,7 @@ class AmountOption(TimeStampedModel):
         null=True,
         blank=True,
     )
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     amount = models.DecimalField(
         max_digits=9, decimal_places=2, validators=[MinValueValidator(0.01)]
@@ -98,7 +106,7 @@ class AmountLimit(TimeStampedModel):
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="limits")
     currency = models.CharField(max_length=3, choices=Currency.choices)
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     minimum = models.DecimalField(
         max_digits=9, decimal_places=2, validators=[MinValueValidator(0.01)]
     )

@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.db import models
 
 from appeals.models.experiment import Variant
-from donations.models import Currency, Frequency
+from donations import frequencies
+from donations.models import Currency
 
 
 class VariantDay(models.Model):
@@ -36,7 +37,7 @@ class VariantGifts(models.Model):
 
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="gifts")
     day = models.DateField()
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     gifts = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))

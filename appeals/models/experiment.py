@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from appeals.models.appeal import Appeal
-from donations.models import Frequency
+from donations import frequencies
 from newsroom.models import TimeStampedModel
 
 
@@ -64,7 +64,10 @@ class Variant(TimeStampedModel):
         max_length=200, blank=True, help_text="Blank keeps the appeal's; else include {minimum}."
     )
     default_frequency = models.CharField(
-        max_length=8, choices=Frequency.choices, blank=True, help_text="Blank keeps the appeal's."
+        max_length=frequencies.MAX_LENGTH,
+        choices=frequencies.CHOICES,
+        blank=True,
+        help_text="Blank keeps the appeal's.",
     )
 
     class Meta:

@@ -11,7 +11,8 @@ from django.utils import timezone
 from appeals.models import AmountLimit, AmountOption, Appeal, Experiment, Variant
 from appeals.services.errors import AppealError
 from appeals.store import store
-from donations.models import Currency, Frequency
+from donations import frequencies
+from donations.models import Currency
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def appeal_make_live(*, appeal: Appeal) -> None:
     missing = [
         f"{frequency} {currency.upper()}"
         for currency in Currency.values
-        for frequency in Frequency.values
+        for frequency in (row.value for row in frequencies.TABLE.rows)
         if not appeal.limits.filter(currency=currency, frequency=frequency).exists()
     ]
     if missing:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +17,9 @@ from django.utils import timezone
 
 from appeals.models import CountedCheckout, FoldLedger, Variant, VariantDay, VariantGifts
 from appeals.store import Batch, store
-from donations.models import Currency, Frequency
+from donations import frequencies
+from donations.models import Currency
+from donations.stripe_client import CheckoutSession
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
@@ -71,27 +71,30 @@ def _checkout_key(session_id: str) -> str:
     ).hexdigest()
 
 
-def gift_count_from_session(session: dict[str, Any], *, amount: Decimal, day: Any) -> bool:
+def gift_count_from_session(session: CheckoutSession, *, day: date) -> bool:
     """A paid Checkout Session started from a variant (its metadata says which) counts one
     gift for it, once per session whatever events repeat it. Call inside the event's
     transaction. Returns whether it counted."""
-    raw = str((session.get("metadata") or {}).get(METADATA_KEY, ""))
-    frequency = str((session.get("metadata") or {}).get("frequency", ""))
-    currency = str(session.get("currency") or "").lower()
-    if not raw.isdigit() or frequency not in Frequency.values or currency not in Currency.values:
+    raw = session.metadata.get(METADATA_KEY, "")
+    total = session.amount_total
+    if not raw.isdigit() or len(raw) > 11 or total is None:
         return False
-    if session.get("payment_status") not in {"paid", "no_payment_required"}:
+    if frequencies.find(session.frequency) is None or total.currency not in Currency.values:
+        return False
+    if not session.paid:
         return False  # a bank debit still clearing: counted when it succeeds
     if not Variant.objects.filter(pk=int(raw)).exists():
         return False
     try:
         with transaction.atomic():
-            CountedCheckout.objects.create(key=_checkout_key(str(session["id"])))
+            CountedCheckout.objects.create(key=_checkout_key(session.id))
     except IntegrityError:
         return False
     row, _ = VariantGifts.objects.get_or_create(
-        variant_id=int(raw), day=day, frequency=frequency, currency=currency
+        variant_id=int(raw), day=day, frequency=session.frequency, currency=total.currency
     )
-    VariantGifts.objects.filter(pk=row.pk).update(gifts=F("gifts") + 1, amount=F("amount") + amount)
-    logger.info("appeal gift counted", extra={"variant": int(raw), "frequency": frequency})
+    VariantGifts.objects.filter(pk=row.pk).update(
+        gifts=F("gifts") + 1, amount=F("amount") + total.amount
+    )
+    logger.info("appeal gift counted", extra={"variant": int(raw), "frequency": session.frequency})
     return True

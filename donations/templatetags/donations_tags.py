@@ -5,6 +5,7 @@ from functools import cache
 from django import template
 from django.urls import reverse
 
+from donations import frequencies
 from donations.banner import banner_context
 
 register = template.Library()
@@ -15,6 +16,12 @@ def banner_urls() -> dict[str, str]:
     """The banner's form targets, reversed once per process (the article page renders them on
     every view; `reverse` is a good part of its template time)."""
     return {name: reverse(f"donations:{name}") for name in ("support", "checkout", "remind_me")}
+
+
+@register.simple_tag
+def frequency_adverbs() -> str:
+    """ "once, monthly or annually", from the frequencies table."""
+    return frequencies.adverbs()
 
 
 @register.inclusion_tag("donations/_support_banner.html", takes_context=True)

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0006_admin_names_match_readme"),
+        ("donations", "0007_frequency_width_from_the_table"),
         ("appeals", "0002_live_appeal_from_presets"),
     ]
     operations = [migrations.DeleteModel(name="AmountPreset")]
