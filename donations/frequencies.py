@@ -16,8 +16,11 @@ Adding a frequency, e.g. quarterly:
 2. `python manage.py makemigrations donations` (the stored choices and, for a longer name,
    the column width);
 3. give it a minimum: `DONATIONS_MINIMUM_QUARTERLY` in `newsroom/settings.py`
-   (`DONATIONS_MINIMUMS`) and `.env.example` (a test fails until every row has one);
-4. optionally, staff add its preset amounts in the admin (*Amount presets*).
+   (`DONATIONS_MINIMUMS`) and `.env.example` (a test fails until every row has one): it seeds
+   a new install's first appeal;
+4. on a running site, staff add its smallest and largest gift per currency to the live
+   appeal in the admin (*Appeal > Appeals*; the form refuses the frequency until then), and
+   optionally its amounts offered.
 
 `tests/donations/test_frequencies.py` builds the table with a quarterly row and shows each
 consumer following it.

@@ -189,24 +189,3 @@ class Reminder(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Reminder #{self.pk}"
-
-
-class AmountPreset(TimeStampedModel):
-    """A suggested amount on the banner, per frequency and currency (editable by staff)."""
-
-    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
-    amount = models.DecimalField(max_digits=9, decimal_places=2)
-    is_default = models.BooleanField(default=False, help_text="Selected when the form opens.")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["frequency", "currency", "position", "amount"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["frequency", "currency", "amount"], name="preset_unique_amount"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_frequency_display()} {self.amount} {self.currency.upper()}"

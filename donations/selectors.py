@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from donations import frequencies
 from donations.models import RecurringDonation
@@ -27,30 +26,3 @@ def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
         frequency__in=frequencies.recurring_values(),
     ).values_list("donor__email", flat=True)
     return set(rows)
-
-
-def amount_presets() -> dict[str, dict[str, list[dict[str, str | bool]]]]:
-    """Suggested amounts by frequency then currency, in staff's order (one query)."""
-    from donations.models import AmountPreset
-
-    presets: dict[str, dict[str, list[dict[str, str | bool]]]] = {}
-    rows = [(p.frequency, p.currency, p.amount, p.is_default) for p in AmountPreset.objects.all()]
-    for frequency, currency, amount, is_default in rows or _fallback_presets():
-        presets.setdefault(frequency, {}).setdefault(currency, []).append(
-            {"amount": f"{amount.normalize():f}", "default": is_default}
-        )
-    return presets
-
-
-FALLBACK_PRESETS = {"once": (10, 25, 50), "monthly": (2, 5, 10), "annual": (50, 100, 250)}
-
-
-def _fallback_presets() -> list[tuple[str, str, Decimal, bool]]:
-    """Until staff set presets (a migration seeds these same ones), the banner still offers
-    amounts; the middle one is selected."""
-    return [
-        (frequency, currency, Decimal(amount), index == 1)
-        for frequency, amounts in FALLBACK_PRESETS.items()
-        for currency in ("usd", "eur", "gbp")
-        for index, amount in enumerate(amounts)
-    ]

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from appeals.services.counting import gift_count_from_session
 from donations import stripe_client
 from donations.models import StripeEvent
 from donations.services import invoices, payments, recurring
+from donations.services.payments import from_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,10 @@ class Route(Generic[Obj]):
 
 
 def _session_completed(session: stripe_client.CheckoutSession, *, event_created: int) -> None:
+    """The payment, and a gift for the appeal's variant the checkout started from (if any)."""
     payments.payment_record_from_session(session, failed=False, event_created=event_created)
+    day = timezone.localdate(from_timestamp(event_created) or timezone.now())
+    gift_count_from_session(session, day=day)
 
 
 def _session_async_failed(session: stripe_client.CheckoutSession, *, event_created: int) -> None:

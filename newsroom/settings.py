@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "anymail",
     "newsroom",
     "donations",
+    "appeals",
     "newsletter",
 ]
 
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "newsroom.error_responses.TokenPageMiddleware",
     "newsroom.error_responses.ApplicationErrorMiddleware",
+    "appeals.middleware.VariantCookieMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -273,13 +275,26 @@ STRIPE_TIMEOUT: float = env.float("STRIPE_TIMEOUT", default=5.0)
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------
-# The smallest gift per frequency and the largest gift taken online (in any currency).
+# The smallest gift per frequency and the largest gift taken online: only the starting values
+# the first appeal is made with (migration appeals 0002); staff edit them with the appeal.
 DONATIONS_MINIMUMS: dict[str, str] = {
     "once": env.str("DONATIONS_MINIMUM_ONCE", default="1"),
     "monthly": env.str("DONATIONS_MINIMUM_MONTHLY", default="2"),
     "annual": env.str("DONATIONS_MINIMUM_ANNUAL", default="10"),
 }
 DONATIONS_MAXIMUM = env.str("DONATIONS_MAXIMUM", default="10000")
+# The banner's currency when neither the reader's switch, the country header nor the browser's
+# language region says another (usd, eur or gbp).
+DONATIONS_DEFAULT_CURRENCY = env.str("DONATIONS_DEFAULT_CURRENCY", default="usd")
+if DONATIONS_DEFAULT_CURRENCY not in {"usd", "eur", "gbp"}:
+    raise ImproperlyConfigured("DONATIONS_DEFAULT_CURRENCY must be usd, eur or gbp.")
+# The request header in which the proxy or CDN names the reader's country (two letters), e.g.
+# Cloudflare's CF-IPCountry; empty: the currency follows the browser's language region.
+COUNTRY_HEADER = env.str("COUNTRY_HEADER", default="")
+# Days the banner stays hidden in a browser that completed a monthly or annual gift.
+DONATIONS_GIVEN_HIDE_DAYS = env.int("DONATIONS_GIVEN_HIDE_DAYS", default=365)
+# Seconds between two folds of the experiments' counters (Redis) into the database.
+APPEAL_FOLD_SECONDS = env.float("APPEAL_FOLD_SECONDS", default=60.0)
 DONATIONS_REMINDER_DAYS = env.int("DONATIONS_REMINDER_DAYS", default=30)
 DONATIONS_BANNER_HIDE_DAYS = env.int("DONATIONS_BANNER_HIDE_DAYS", default=14)
 DONATIONS_MANAGE_LINK_MAX_AGE = env.int("DONATIONS_MANAGE_LINK_MAX_AGE", default=3600)

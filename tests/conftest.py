@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -130,3 +131,38 @@ def stripe_standin_webhooks(stripe_standin: StripeStandin, live_server: Any) -> 
     """
     stripe_standin.webhook_url = f"{live_server.url}/stripe/webhook/"
     return stripe_standin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_appeal(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test reads the live appeal from its own database state, not an earlier test's
+    copy kept by this process (tests roll back, so no edit's on-commit bump ever fires).
+
+    A transactional test starts from tables emptied by the one before, without the rows data
+    migrations made; the first appeal (migration appeals 0002) is made again for it, as every
+    real database has it."""
+    from appeals.config import forget_process_copy
+
+    forget_process_copy()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        seed_first_appeal()
+    yield
+    forget_process_copy()
+
+
+def seed_first_appeal() -> None:
+    from django.apps import apps
+
+    migration = import_module("appeals.migrations.0002_live_appeal_from_presets")
+
+    class Registry:
+        """The current models, and no AmountPreset rows (that table is gone)."""
+
+        def get_model(self, app: str, name: str) -> Any:
+            if name == "AmountPreset":
+                return type("NoPresets", (), {"objects": type("M", (), {"all": list})()})
+            return apps.get_model(app, name)
+
+    migration.create_live_appeal(Registry(), None)

@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
+from appeals.config import live_appeal
+from appeals.services.counting import METADATA_KEY, count
 from donations import frequencies, stripe_client
 from donations.models import Donation
 
@@ -23,6 +25,7 @@ class ThankYou:
     currency: str
     gift_words: str  # "monthly gift", or "gift" when the frequency is not known
     paid: bool
+    recurring: bool = False  # a monthly or annual gift (the banner then stops asking)
 
 
 def checkout_idempotency_key(
@@ -33,30 +36,54 @@ def checkout_idempotency_key(
     return "checkout-" + hashlib.sha256(material).hexdigest()[:40]
 
 
+def _running_variant(variant_id: int | None) -> int | None:
+    """The variant, if it belongs to the experiment running now."""
+    live = live_appeal()
+    arm = live.arm(variant_id) if live is not None and variant_id is not None else None
+    return arm.id if arm is not None else None
+
+
 def donation_checkout_start(
-    *, frequency: str, amount: Decimal, currency: str, source_page: str, attempt: str
+    *,
+    frequency: str,
+    amount: Decimal,
+    currency: str,
+    source_page: str,
+    attempt: str,
+    variant_id: int | None = None,
 ) -> str:
     """The URL of the hosted Checkout page for this gift. Raises a `StripeProblem`
-    (`StripeUnavailable`, `StripeRefused`, ...); nothing to undo either way."""
+    (`StripeUnavailable`, `StripeRefused`, ...); nothing to undo either way.
+
+    A checkout started from a variant of a running experiment carries the variant's number in
+    the session's metadata (so the payment's webhook counts the gift for it) and counts one
+    checkout start for it."""
     site = settings.SITE_URL
     row = frequencies.get(frequency)
     recurring = stripe_client.Recurring(*row.stripe_interval) if row.stripe_interval else None
+    metadata = {"frequency": frequency, "source_page": source_page[:200]}
+    variant = _running_variant(variant_id)
+    if variant is not None:
+        metadata[METADATA_KEY] = str(variant)
     session = stripe_client.checkout_session_create(
         recurring=recurring,
         amount=amount,
         currency=currency,
         product_name=row.product_name.format(site=settings.SITE_NAME),
-        metadata={"frequency": frequency, "source_page": source_page[:200]},
+        metadata=metadata,
         success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=site + (source_page or reverse("donations:support")),
         idempotency_key=checkout_idempotency_key(
             attempt=attempt, frequency=frequency, amount=amount, currency=currency
         ),
     )
+    if variant is not None:
+        count(variant, "checkouts")
     logger.info(
         "checkout session created",
-        extra={"stripe_session": session.id, "frequency": frequency, "currency": currency},
-    )
+        extra={"stripe_session": session.id, "frequency": frequency, "currency": currency,
+               "variant": variant},
+    )  # fmt: skip
     if session.url is None:  # an open session always has one
         raise stripe_client.StripeProblem(extra={"stripe_session": session.id, "field": "url"})
     return session.url
@@ -71,6 +98,7 @@ def thank_you_lookup(*, session_id: str) -> ThankYou | None:
             currency=donation.currency,
             gift_words=donation.gift_words,
             paid=donation.status == Donation.Status.PAID,
+            recurring=frequencies.get(donation.frequency).is_recurring,
         )
     try:
         session = stripe_client.checkout_session_retrieve(session_id)
@@ -83,4 +111,5 @@ def thank_you_lookup(*, session_id: str) -> ThankYou | None:
         currency=total.currency if total else "",
         gift_words=row.gift_words if row else "gift",
         paid=session.paid,
+        recurring=row is not None and row.is_recurring,
     )

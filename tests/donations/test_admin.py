@@ -185,7 +185,7 @@ def test_cancel_action_accepts_a_gift_stripe_already_cancelled_before_its_event_
 def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
     DonationFactory(donor=DonorFactory(email="findme@example.org"))
     for path in ("donation", "recurringdonation", "donor", "reminder", "stripeevent",
-                 "amountpreset", "failedpayment"):  # fmt: skip
+                 "failedpayment"):  # fmt: skip
         assert staff.get(f"/admin/donations/{path}/").status_code == 200
     found = staff.get("/admin/donations/donation/", {"q": "findme@example.org"})
     assert "findme@example.org" in found.content.decode()

@@ -17,9 +17,11 @@ from django.core import mail
 from django.db import connection, models
 from django.test import Client
 
+from appeals.config import forget_process_copy
+from appeals.models import AmountLimit, AmountOption, Appeal, VariantGifts
 from donations import figures, frequencies
 from donations.forms import SupportForm
-from donations.models import AmountPreset, Donation, RecurringDonation, StripeEvent
+from donations.models import Donation, RecurringDonation, StripeEvent
 from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory
 from tests.donations.stripe_events import stripe_event
@@ -52,7 +54,7 @@ def subscription_event(
 def test_the_form_the_models_and_the_stripe_mapping_all_come_from_the_table() -> None:
     offered = [(w.data["value"], w.data["label"]) for w in SupportForm()["frequency"].subwidgets]
     assert offered == frequencies.choices()
-    for model in (Donation, RecurringDonation, AmountPreset):
+    for model in (Donation, RecurringDonation, AmountOption, AmountLimit, VariantGifts):
         column = model._meta.get_field("frequency")
         assert isinstance(column, models.CharField)
         assert column.choices == frequencies.choices()
@@ -63,8 +65,12 @@ def test_the_form_the_models_and_the_stripe_mapping_all_come_from_the_table() ->
     assert frequencies.adverbs() == "once, monthly or annually"
 
 
-def test_every_frequency_has_a_minimum_setting() -> None:
+def test_every_frequency_has_a_minimum_setting_and_limits_in_the_live_appeal() -> None:
     assert set(settings.DONATIONS_MINIMUMS) == {row.value for row in frequencies.ROWS}
+    live = Appeal.objects.get(is_live=True)
+    for currency in ("usd", "eur", "gbp"):
+        found = set(live.limits.filter(currency=currency).values_list("frequency", flat=True))
+        assert found == {row.value for row in frequencies.ROWS}
 
 
 @pytest.mark.parametrize(("interval", "count"), [("week", 1), ("month", 3), ("year", 2)])
@@ -95,15 +101,17 @@ def _renamed(row: frequencies.Frequency, value: str) -> frequencies.Frequency:
 
 @pytest.fixture
 def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    """The table with a quarterly row, its minimum, and its migration's wider columns (DDL in
-    the test's transaction, rolled back after it; SQLite does not enforce the width)."""
+    """The table with a quarterly row, its minimum (the setting seeds new installs; staff add it
+    to the live appeal), and its migration's wider columns (DDL in the test's transaction,
+    rolled back after it; SQLite does not enforce the width)."""
     monkeypatch.setattr(
         frequencies, "TABLE", frequencies.FrequencyTable((*frequencies.ROWS, QUARTERLY))
     )
     settings.DONATIONS_MINIMUMS = {**settings.DONATIONS_MINIMUMS, "quarterly": "6"}
+    live = Appeal.objects.get(is_live=True)
     if connection.vendor == "postgresql":
         with connection.schema_editor() as editor:
-            for model in (Donation, RecurringDonation, AmountPreset):
+            for model in (Donation, RecurringDonation, AmountOption, AmountLimit, VariantGifts):
                 old = model._meta.get_field("frequency")
                 new: models.CharField[str, str] = models.CharField(
                     max_length=len("quarterly"), choices=frequencies.choices()
@@ -111,6 +119,12 @@ def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
                 new.set_attributes_from_name("frequency")
                 new.model = model
                 editor.alter_field(model, old, new)
+    for currency in ("usd", "eur", "gbp"):
+        AmountLimit.objects.create(
+            appeal=live, currency=currency, frequency="quarterly", minimum=Decimal(6),
+            maximum=Decimal(10000),
+        )  # fmt: skip
+    forget_process_copy()
 
 
 @pytest.mark.usefixtures("quarterly")
