@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = 'def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"ok"]\n'  # noqa: E501
 START = """
-from appeals.models import Appeal, Experiment, Variant
-from appeals.services.appeals import experiment_start
+from donations.appeals.models import Appeal, Experiment, Variant
+from donations.appeals.services.appeals import experiment_start
 appeal = Appeal.objects.get(is_live=True)
 experiment = Experiment.objects.create(appeal=appeal, name="bench")
 Variant.objects.create(experiment=experiment, name="A", weight=1)
@@ -46,8 +46,8 @@ Variant.objects.create(experiment=experiment, name="B", weight=1, heading="A sho
 experiment_start(experiment=experiment)
 """
 STOP = """
-from appeals.models import Experiment
-from appeals.services.appeals import experiment_stop
+from donations.appeals.models import Experiment
+from donations.appeals.services.appeals import experiment_stop
 for experiment in Experiment.objects.filter(status="running"):
     experiment_stop(experiment=experiment)
 """
@@ -56,8 +56,8 @@ Experiment.objects.filter(name="bench").delete()  # an earlier run's experiments
 """
 FOLD = """
 from django.db.models import Sum
-from appeals.models import VariantDay
-from appeals.services.counting import fold_counters
+from donations.appeals.models import VariantDay
+from donations.appeals.services.counting import fold_counters
 fold_counters()
 print(VariantDay.objects.filter(variant__experiment__name="bench").aggregate(n=Sum("impressions"))["n"] or 0)
 """  # noqa: E501

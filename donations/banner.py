@@ -17,11 +17,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from appeals.assignment import live_appeal_for
-from appeals.config import HEADLINE_FREQUENCY, Arm, LiveAppeal, headline_text, live_appeal
-from appeals.currency import reader_currency
-from appeals.middleware import ASSIGNED_ATTRIBUTE
 from donations import frequencies
+from donations.appeals.assignment import live_appeal_for
+from donations.appeals.config import HEADLINE_FREQUENCY, Arm, LiveAppeal, headline_text, live_appeal
+from donations.appeals.currency import reader_currency
+from donations.appeals.middleware import ASSIGNED_ATTRIBUTE
 from donations.forms import SupportForm, money
 from donations.models import CURRENCY_SYMBOLS, Currency
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
-from appeals.config import live_appeal
 from donations import frequencies
+from donations.appeals.config import live_appeal
 from donations.models import CURRENCY_SYMBOLS, Currency
 from newsroom.forms import HoneypotForm
 

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from appeals.currency import CURRENCY_COOKIE
 from donations import stripe_client
+from donations.appeals.currency import CURRENCY_COOKIE
 from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
 from donations.models import Currency

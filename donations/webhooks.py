@@ -15,8 +15,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appeals.services.counting import gift_count_from_session
 from donations import stripe_client
+from donations.appeals.services.counting import gift_count_from_session
 from donations.models import StripeEvent
 from donations.services import invoices, payments, recurring
 from donations.services.payments import from_timestamp

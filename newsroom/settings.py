@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "anymail",
     "newsroom",
     "donations",
-    "appeals",
+    "donations.appeals",
     "newsletter",
 ]
 
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "newsroom.error_responses.TokenPageMiddleware",
     "newsroom.error_responses.ApplicationErrorMiddleware",
-    "appeals.middleware.VariantCookieMiddleware",
+    "donations.appeals.middleware.VariantCookieMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"

@@ -141,7 +141,7 @@ def _fresh_live_appeal(request: pytest.FixtureRequest) -> Iterator[None]:
     A transactional test starts from tables emptied by the one before, without the rows data
     migrations made; the first appeal (migration appeals 0002) is made again for it, as every
     real database has it."""
-    from appeals.config import forget_process_copy
+    from donations.appeals.config import forget_process_copy
 
     forget_process_copy()
     marker = request.node.get_closest_marker("django_db")
@@ -155,7 +155,7 @@ def _fresh_live_appeal(request: pytest.FixtureRequest) -> Iterator[None]:
 def seed_first_appeal() -> None:
     from django.apps import apps
 
-    migration = import_module("appeals.migrations.0002_live_appeal_from_presets")
+    migration = import_module("donations.appeals.migrations.0002_live_appeal_from_presets")
 
     class Registry:
         """The current models, and no AmountPreset rows (that table is gone)."""

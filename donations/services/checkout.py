@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
-from appeals.config import live_appeal
-from appeals.services.counting import METADATA_KEY, count
 from donations import frequencies, stripe_client
+from donations.appeals.config import live_appeal
+from donations.appeals.services.counting import METADATA_KEY, count
 from donations.models import Donation
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from appeals.models import AmountOption, Appeal
+from donations.appeals.models import AmountOption, Appeal
 
 pytestmark = pytest.mark.django_db
 

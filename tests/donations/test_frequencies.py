@@ -17,9 +17,9 @@ from django.core import mail
 from django.db import connection, models
 from django.test import Client
 
-from appeals.config import forget_process_copy
-from appeals.models import AmountLimit, AmountOption, Appeal, VariantGifts
 from donations import figures, frequencies
+from donations.appeals.config import forget_process_copy
+from donations.appeals.models import AmountLimit, AmountOption, Appeal, VariantGifts
 from donations.forms import SupportForm
 from donations.models import Donation, RecurringDonation, StripeEvent
 from donations.standin import StripeStandin

@@ -34,7 +34,7 @@ def test_active_recurring_donor_emails_with_no_addresses_makes_no_query() -> Non
 
 
 def test_demo_data_is_idempotent_and_fills_the_figures() -> None:
-    from appeals.models import AmountOption
+    from donations.appeals.models import AmountOption
     from donations.demo import load_demo_data
     from donations.figures import figures
     from donations.models import Donation

@@ -1,5 +1,0 @@
-"""The appeal's Celery tasks, for Celery's autodiscovery (defined beside their services)."""
-
-from appeals.services.counting import fold_counters
-
-__all__ = ["fold_counters"]
