@@ -1,7 +1,13 @@
-"""What the support banner shows: the reader's choice (or the defaults), the preset amounts for
-it, and every preset for the small script that swaps them without a round trip. Without
+"""What the support banner shows: the live appeal (or the browser's variant of it in a running
+experiment), in the reader's currency, with the preset amounts for the reader's choice (or the
+defaults) and every preset for the small script that swaps them without a round trip. Without
 JavaScript, the banner's "Update amounts" button posts the choice back to the support page,
-which renders the presets for it (`choice`)."""
+which renders the presets for it (`choice`).
+
+Who sees it: nobody while staff switched it off; not a browser that completed a recurring
+gift (`support_given`, set on the thank-you page) nor, for a while, one that asked to be
+reminded later (`support_reminder`). The /support/ page always shows the form.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,46 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from donations.forms import SupportForm, minimum, money
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
-from donations.selectors import amount_presets
+from donations import frequencies
+from donations.appeals.assignment import live_appeal_for
+from donations.appeals.config import HEADLINE_FREQUENCY, Arm, LiveAppeal, headline_text, live_appeal
+from donations.appeals.currency import reader_currency
+from donations.appeals.middleware import ASSIGNED_ATTRIBUTE
+from donations.forms import SupportForm, money
+from donations.models import CURRENCY_SYMBOLS, Currency
 
 REMINDED_COOKIE = "support_reminder"
+GIVEN_COOKIE = "support_given"
+
+
+def _headlines(live: LiveAppeal, headline: str) -> dict[str, str]:
+    """The headline per currency, its amount the monthly minimum in that currency."""
+    found = {}
+    for currency in Currency.values:
+        limit = live.limit(currency, HEADLINE_FREQUENCY)
+        if limit is not None:
+            found[currency] = headline_text(headline, money(limit[0], currency))
+    return found
+
+
+def _hidden_by_cookie(request: HttpRequest | None, standalone: bool) -> str:
+    if standalone or request is None:
+        return ""
+    if request.COOKIES.get(GIVEN_COOKIE):
+        return "given"
+    if request.COOKIES.get(REMINDED_COOKIE):
+        return "reminded"
+    return ""
+
+
+def _live(
+    request: HttpRequest | None, page_view: bool
+) -> tuple[LiveAppeal | None, Arm | None, bool]:
+    """The live appeal and this browser's variant; a page view (not a re-rendered form or an
+    "Update amounts") counts an impression for the variant."""
+    if request is None:
+        return live_appeal(), None, False
+    return live_appeal_for(request, count=page_view and request.method == "GET")
 
 
 def _chosen_amount(data: Mapping[str, Any], options: list[dict[str, Any]]) -> str:
@@ -40,34 +81,49 @@ def banner_context(
     request: HttpRequest | None,
     form: SupportForm | None = None,
     choice: Mapping[str, Any] | None = None,
+    *,
+    standalone: bool = False,
 ) -> dict[str, Any]:
-    presets = amount_presets()
+    hidden = _hidden_by_cookie(request, standalone)
+    if hidden:
+        return {"hidden": hidden, "reminded": hidden == "reminded"}
+    live, arm, drawn = _live(request, page_view=form is None and choice is None)
+    if live is None or not (live.show_banner or standalone):
+        return {"hidden": "closed" if live is None else "off", "reminded": False}
+    if arm is not None and drawn and request is not None:
+        setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
+    copy = arm.copy if arm is not None else live.copy
+    presets = arm.options if arm is not None else live.options
     data: Mapping[str, Any] = form.data if form is not None else (choice or {})
-    frequency = data.get("frequency") or Frequency.MONTHLY
-    currency = data.get("currency") or Currency.USD
-    if frequency not in Frequency.values:
-        frequency = Frequency.MONTHLY
+    frequency = data.get("frequency") or copy.default_frequency
+    currency = data.get("currency") or (reader_currency(request) if request else "")
+    if frequencies.find(frequency) is None:
+        frequency = copy.default_frequency
     if currency not in Currency.values:
         currency = Currency.USD
     options = presets.get(frequency, {}).get(currency, [])
     chosen = _chosen_amount(data, options)
-    symbol = CURRENCY_SYMBOLS[Currency(currency)]
+    headlines = _headlines(live, copy.headline)
     errors = form.errors if form is not None else {}
     return {
+        "hidden": "",
+        "copy": copy,
+        "headline": headlines.get(currency, ""),
+        "headlines": headlines,
+        "variant_id": arm.id if arm is not None else "",
         "form": form,
         "errors": [e for field_errors in errors.values() for e in field_errors],
         "invalid": _first_invalid(errors),
-        "frequencies": Frequency.choices,
+        "frequencies": frequencies.choices(),
         "currencies": Currency.choices,
         "frequency": frequency,
         "currency": currency,
-        "symbol": symbol,
+        "symbol": CURRENCY_SYMBOLS[Currency(currency)],
         "options": [{**o, "checked": o["amount"] == chosen} for o in options],
         "custom_amount": data.get("custom_amount", ""),
         "presets": presets,
         "symbols": {str(c): s for c, s in CURRENCY_SYMBOLS.items()},
-        "monthly_minimum": money(minimum(Frequency.MONTHLY), Currency.USD),
         "attempt": data.get("attempt") or uuid.uuid4().hex,
         "source_page": data.get("source_page") or (request.path if request else "/"),
-        "reminded": bool(request and request.COOKIES.get(REMINDED_COOKIE)),
+        "reminded": False,
     }

@@ -1,7 +1,8 @@
 """Donors, their gifts (one row per payment), recurring gifts, Stripe events, reminders.
 
 Amounts are `Decimal` in the currency's major unit plus an ISO currency code; minor units exist
-only at the Stripe boundary (`donations/stripe_client.py`). A payment is unique on each of its
+only at the Stripe boundary (`donations/stripe_client/`). Frequencies (choices, column width,
+display words) come from `donations/frequencies.py`. A payment is unique on each of its
 Stripe ids (checkout session, invoice, payment intent), so no event, however often re-sent or
 re-ordered, can record it twice.
 """
@@ -12,13 +13,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from donations import frequencies
 from newsroom.models import TimeStampedModel
-
-
-class Frequency(models.TextChoices):
-    ONCE = "once", "Once"
-    MONTHLY = "monthly", "Monthly"
-    ANNUAL = "annual", "Annual"
 
 
 class Currency(models.TextChoices):
@@ -30,6 +26,22 @@ class Currency(models.TextChoices):
 CURRENCY_SYMBOLS = {Currency.USD: "$", Currency.EUR: "€", Currency.GBP: "£"}
 
 
+class FrequencyWords:
+    """How a row's `frequency` reads, from the frequencies table (for emails and pages)."""
+
+    frequency: str
+
+    @property
+    def frequency_label(self) -> str:
+        """The table's label: "Monthly"."""
+        return frequencies.get(self.frequency).label
+
+    @property
+    def gift_words(self) -> str:
+        """The table's words for the gift: "monthly gift"."""
+        return frequencies.get(self.frequency).gift_words
+
+
 class Donor(TimeStampedModel):
     email = models.EmailField(unique=True, help_text="Normalised: trimmed and lower-cased.")
     name = models.CharField(max_length=200, blank=True)
@@ -39,8 +51,8 @@ class Donor(TimeStampedModel):
         return f"Donor #{self.pk}"
 
 
-class RecurringDonation(TimeStampedModel):
-    """A monthly or annual gift: one Stripe subscription."""
+class RecurringDonation(FrequencyWords, TimeStampedModel):
+    """A recurring gift (monthly, annual, ...): one Stripe subscription."""
 
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", "Incomplete"
@@ -53,7 +65,7 @@ class RecurringDonation(TimeStampedModel):
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
@@ -71,7 +83,7 @@ class RecurringDonation(TimeStampedModel):
         return f"{self.get_frequency_display()} gift #{self.pk} ({self.status})"
 
 
-class Donation(TimeStampedModel):
+class Donation(FrequencyWords, TimeStampedModel):
     """One payment: a one-off gift, or the first or a renewal payment of a recurring gift."""
 
     class Status(models.TextChoices):
@@ -91,7 +103,7 @@ class Donation(TimeStampedModel):
         null=True,
         blank=True,
     )
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -177,24 +189,3 @@ class Reminder(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Reminder #{self.pk}"
-
-
-class AmountPreset(TimeStampedModel):
-    """A suggested amount on the banner, per frequency and currency (editable by staff)."""
-
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
-    amount = models.DecimalField(max_digits=9, decimal_places=2)
-    is_default = models.BooleanField(default=False, help_text="Selected when the form opens.")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["frequency", "currency", "position", "amount"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["frequency", "currency", "amount"], name="preset_unique_amount"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_frequency_display()} {self.amount} {self.currency.upper()}"

@@ -12,8 +12,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from donations import stripe_client
-from donations.banner import REMINDED_COOKIE
+from donations.appeals.currency import CURRENCY_COOKIE
+from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
+from donations.models import Currency
 from donations.services import checkout, manage, reminders
 from donations.services.errors import DonationError
 from newsroom.errors import InvalidLink
@@ -54,7 +56,10 @@ def support(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"support_page": True}
     if request.method == "POST":
         context["support_choice"] = request.POST
-    return _stripe_forms(render(request, "donations/support.html", context))
+    response = _stripe_forms(render(request, "donations/support.html", context))
+    if request.method == "POST" and request.POST.get("currency") in Currency.values:
+        _remember(request, response, CURRENCY_COOKIE, request.POST["currency"], days=365)
+    return response
 
 
 @require_POST
@@ -66,12 +71,13 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return _stripe_forms(render(request, "donations/support.html", context, status=400))
     data = form.cleaned_data
     try:
-        session = checkout.donation_checkout_start(
+        checkout_url = checkout.donation_checkout_start(
             frequency=data["frequency"],
             amount=data["amount_value"],
             currency=data["currency"],
             source_page=data["source_page"],
             attempt=data["attempt"] or uuid.uuid4().hex,  # the banner sends one per page view
+            variant_id=data["variant"],
         )
     except stripe_client.StripeProblem as error:
         logger.warning("checkout failed", extra={"error": type(error).__name__, **error.extra})
@@ -81,17 +87,33 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    return _redirect_off_site(session.url)
+    response = _redirect_off_site(checkout_url)
+    _remember(request, response, CURRENCY_COOKIE, data["currency"], days=365)
+    return response
+
+
+def _remember(
+    request: HttpRequest, response: HttpResponse, name: str, value: str, *, days: int
+) -> None:
+    """A first-party cookie holding one word (a currency code, a flag), nothing personal."""
+    response.set_cookie(
+        name, value, max_age=days * 86400, samesite="Lax", secure=request.is_secure(),
+        httponly=name != CURRENCY_COOKIE,  # the banner's script sets the currency too
+    )  # fmt: skip
 
 
 @require_safe
 def thank_you(request: HttpRequest) -> HttpResponse:
-    """The lookup may ask Stripe; a client asking too often gets the page without details."""
+    """The lookup may ask Stripe; a client asking too often gets the page without details.
+    A completed monthly or annual gift hides the banner in this browser from now on."""
     form = SessionForm(request.GET)
     gift = None
     if form.is_valid() and not limited(request, group="thank-you", rate=THANK_YOU_RATE):
         gift = checkout.thank_you_lookup(session_id=form.cleaned_data["session_id"])
-    return render(request, "donations/thank_you.html", {"gift": gift})
+    response = render(request, "donations/thank_you.html", {"gift": gift})
+    if gift is not None and gift.paid and gift.recurring:
+        _remember(request, response, GIVEN_COOKIE, "1", days=settings.DONATIONS_GIVEN_HIDE_DAYS)
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -116,7 +138,7 @@ def manage_open(request: HttpRequest, token: str) -> HttpResponse:
             return _stripe_forms(render(request, "donations/manage_open.html"))
         url = manage.manage_portal_open(token=token)
     except (DonationError, InvalidLink) as error:
-        context = {"form": EmailForm(), "problem": str(error)}
+        context = {"form": EmailForm(), "problem": error.message}
         return render(request, "donations/manage.html", context, status=400)
     except stripe_client.StripeProblem as error:
         logger.warning("billing portal failed", extra={"error": type(error).__name__})
@@ -133,11 +155,7 @@ def remind_me(request: HttpRequest) -> HttpResponse:
         return render(request, "donations/remind_me.html", {"form": form}, status=400)
     reminders.reminder_create(email=form.cleaned_data["email"])
     response = render(request, "donations/remind_me.html", {"done": True})
-    days = settings.DONATIONS_BANNER_HIDE_DAYS
-    response.set_cookie(
-        REMINDED_COOKIE, "1", max_age=days * 86400, httponly=True, samesite="Lax",
-        secure=request.is_secure(),
-    )  # fmt: skip
+    _remember(request, response, REMINDED_COOKIE, "1", days=settings.DONATIONS_BANNER_HIDE_DAYS)
     return response
 
 

@@ -59,4 +59,13 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
             "task": "donations.tasks.sweep_unsent_emails",
             "schedule": 300.0,
         },
+        "appeals-fold-counters": {
+            "task": "appeals.tasks.fold_counters",
+            "schedule": settings.APPEAL_FOLD_SECONDS,
+        },
     }
+    if settings.BOUNCE_IMAP_URL:
+        sender.conf.beat_schedule["newsletter-read-bounce-mailbox"] = {
+            "task": "newsletter.tasks.read_bounce_mailbox",
+            "schedule": float(settings.BOUNCE_IMAP_INTERVAL),
+        }

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import override_settings
 
 from donations.standin import StripeStandin
 from tests.celery_worker import WorkerProcess, purge_queues
+from tests.dkim_keys import dkim_setup  # noqa: F401  (a fixture, for every test module)
 from tests.services import need_chromium, need_redis
 from tests.smtp_server import SMTPServer
 
@@ -20,7 +22,7 @@ def smtp_server() -> Iterator[SMTPServer]:
     server = SMTPServer().start()
     try:
         with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_BACKEND="newsroom.smtp.backend.SMTPBackend",
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=server.port,
             EMAIL_USE_TLS=False,
@@ -129,3 +131,38 @@ def stripe_standin_webhooks(stripe_standin: StripeStandin, live_server: Any) -> 
     """
     stripe_standin.webhook_url = f"{live_server.url}/stripe/webhook/"
     return stripe_standin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_appeal(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test reads the live appeal from its own database state, not an earlier test's
+    copy kept by this process (tests roll back, so no edit's on-commit bump ever fires).
+
+    A transactional test starts from tables emptied by the one before, without the rows data
+    migrations made; the first appeal (migration appeals 0002) is made again for it, as every
+    real database has it."""
+    from donations.appeals.config import forget_process_copy
+
+    forget_process_copy()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        seed_first_appeal()
+    yield
+    forget_process_copy()
+
+
+def seed_first_appeal() -> None:
+    from django.apps import apps
+
+    migration = import_module("donations.appeals.migrations.0002_live_appeal_from_presets")
+
+    class Registry:
+        """The current models, and no AmountPreset rows (that table is gone)."""
+
+        def get_model(self, app: str, name: str) -> Any:
+            if name == "AmountPreset":
+                return type("NoPresets", (), {"objects": type("M", (), {"all": list})()})
+            return apps.get_model(app, name)
+
+    migration.create_live_appeal(Registry(), None)

@@ -23,6 +23,7 @@ class ReceivedMessage:
     rcpt_tos: list[str]
     data: bytes
     received_at: float = field(default_factory=time.monotonic)
+    helo: str = ""  # the name the client greeted with (EHLO/HELO)
 
     @property
     def message(self) -> EmailMessage:
@@ -58,7 +59,12 @@ class RecordingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(
-                ReceivedMessage(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                ReceivedMessage(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.content,
+                    helo=str(session.host_name or ""),
+                )
             )
         return "250 Message accepted for delivery"
 

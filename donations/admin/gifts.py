@@ -57,7 +57,7 @@ class DonorAdmin(admin.ModelAdmin):
                 donor_erase(donor=donor)
                 done += 1
             except DonationError as error:
-                self.message_user(request, f"Donor #{donor.pk}: {error}", messages.WARNING)
+                self.message_user(request, f"Donor #{donor.pk}: {error.message}", messages.WARNING)
         if done:
             self.message_user(request, f"Erased {done} donor(s).", messages.SUCCESS)
 
@@ -121,7 +121,7 @@ class DonationAdmin(admin.ModelAdmin):
                 donation_refund(donation=donation)
                 done += 1
             except DonationError as error:
-                self.message_user(request, f"#{donation.pk}: {error}", messages.WARNING)
+                self.message_user(request, f"#{donation.pk}: {error.message}", messages.WARNING)
             except stripe_client.StripeProblem:
                 self.message_user(
                     request, f"#{donation.pk}: Stripe did not accept the refund; try again.",
@@ -163,7 +163,7 @@ class RecurringDonationAdmin(admin.ModelAdmin):
                 recurring_cancel(recurring=recurring)
                 done += 1
             except DonationError as error:
-                self.message_user(request, f"#{recurring.pk}: {error}", messages.WARNING)
+                self.message_user(request, f"#{recurring.pk}: {error.message}", messages.WARNING)
             except stripe_client.StripeProblem:
                 self.message_user(
                     request, f"#{recurring.pk}: Stripe did not accept the cancellation.",

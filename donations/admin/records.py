@@ -1,4 +1,4 @@
-"""Reminders, raw Stripe events, failed renewals and the banner's preset amounts."""
+"""Reminders, raw Stripe events and failed renewals (the banner's amounts are the appeal's)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from donations.admin.links import stripe_link
-from donations.models import AmountPreset, FailedPayment, Reminder, StripeEvent
+from donations.models import FailedPayment, Reminder, StripeEvent
 
 
 @admin.register(Reminder)
@@ -54,10 +54,3 @@ class StripeEventAdmin(ReadOnlyAdmin):
 class FailedPaymentAdmin(ReadOnlyAdmin):
     list_display = ("stripe_invoice_id", "recurring", "notice_sent_at", "created_at")
     search_fields = ("stripe_invoice_id", "recurring__donor__email")
-
-
-@admin.register(AmountPreset)
-class AmountPresetAdmin(admin.ModelAdmin):
-    list_display = ("frequency", "currency", "amount", "is_default", "position")
-    list_editable = ("amount", "is_default", "position")
-    list_filter = ("frequency", "currency")

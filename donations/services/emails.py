@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from donations import frequencies
 from donations.links import manage_url, reminder_stop_url
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
 from donations.stripe_client import dashboard_url
@@ -66,7 +67,7 @@ def receipt_send(*, donation_id: int) -> bool:
     if donation is None or donation.donor is None or donation.status != Donation.Status.PAID:
         return False
     donor = donation.donor
-    recurring = donation.frequency != "once"
+    recurring = frequencies.get(donation.frequency).is_recurring
     return _claimed_send(
         _one(Donation, donation_id),
         "receipt_sent_at",

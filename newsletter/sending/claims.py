@@ -21,6 +21,9 @@ from django.db.models.functions import Coalesce
 
 from newsletter.models import Delivery, DeliveryBatch, Issue, Subscriber
 
+# A message reported bounced after the server accepted it was sent all the same.
+SENT_OR_BOUNCED = (Delivery.Status.SENT, Delivery.Status.BOUNCED)
+
 
 @dataclass(frozen=True, slots=True)
 class Lease:
@@ -112,8 +115,8 @@ def _held(lease: Lease) -> QuerySet[DeliveryBatch]:
     return DeliveryBatch.objects.filter(pk=lease.batch_id, claim=lease.claim)
 
 
-def _count(lease_rows: QuerySet[Delivery], status: str) -> Coalesce:
-    counted = lease_rows.filter(status=status).values("issue_id").annotate(n=Count("id"))
+def _count(lease_rows: QuerySet[Delivery], *statuses: str) -> Coalesce:
+    counted = lease_rows.filter(status__in=statuses).values("issue_id").annotate(n=Count("id"))
     return Coalesce(Subquery(counted.values("n")[:1]), Value(0), output_field=IntegerField())
 
 
@@ -132,7 +135,7 @@ def renew(lease: Lease, *, lease_seconds: float, now: datetime) -> bool:
     return bool(
         _held(lease).update(
             leased_until=now + timedelta(seconds=lease_seconds),
-            sent=_count(rows, Delivery.Status.SENT),
+            sent=_count(rows, *SENT_OR_BOUNCED),
             failed=_count(rows, Delivery.Status.FAILED),
             updated_at=now,
         )
@@ -161,7 +164,7 @@ def close(lease: Lease, *, now: datetime) -> bool:
         due_at=due,
         leased_until=None,
         claim=None,
-        sent=_count(rows, Delivery.Status.SENT),
+        sent=_count(rows, *SENT_OR_BOUNCED),
         failed=_count(rows, Delivery.Status.FAILED),
         updated_at=now,
     )
@@ -176,7 +179,7 @@ def close_all_open(*, issue_id: int, now: datetime) -> int:
         status=DeliveryBatch.Status.DONE,
         leased_until=None,
         claim=None,
-        sent=_count(rows, Delivery.Status.SENT),
+        sent=_count(rows, *SENT_OR_BOUNCED),
         failed=_count(rows, Delivery.Status.FAILED),
         updated_at=now,
     )
@@ -252,11 +255,4 @@ def skip_inactive(*, delivery_ids: list[int], now: datetime) -> int:
         status=Delivery.Status.FAILED,
         updated_at=now,
         error="Not sent: the subscriber is no longer active.",
-    )
-
-
-def suppress_bounced(*, subscriber_id: int, now: datetime) -> None:
-    """A hard bounce (the address does not exist): never mail it again."""
-    Subscriber.objects.filter(pk=subscriber_id, status=Subscriber.Status.ACTIVE).update(
-        status=Subscriber.Status.BOUNCED, updated_at=now
     )

@@ -15,6 +15,7 @@ from newsletter.models import Issue
 from newsletter.sending import claims
 from newsletter.sending.outcomes import Outcome, retry_delay
 from newsletter.sending.pool import Job, SenderPool
+from newsletter.services.bounces import delivery_refused_record
 
 if TYPE_CHECKING:
     from newsletter.sending.lane import LaneResult
@@ -104,6 +105,6 @@ class Marks:
             return
         claims.mark_failed(delivery_id=row.delivery_id, now=now, error=outcome.error)
         result.failed += 1
-        if outcome.hard_bounce:
-            claims.suppress_bounced(subscriber_id=row.subscriber_id, now=now)
+        if outcome.hard_bounce:  # recorded against the issue; the address leaves the list
+            delivery_refused_record(delivery_id=row.delivery_id, detail=outcome.error)
             result.bounced += 1

@@ -3,6 +3,11 @@
 Headers: `List-Unsubscribe` (the personal https link and a mailto), `List-Unsubscribe-Post:
 List-Unsubscribe=One-Click` (RFC 8058), `List-Id` and a `Message-ID` that is the same every
 time the same issue goes to the same subscriber (so a resent message can be recognised).
+
+Over SMTP each message's bytes and envelope are made in one place, `smtp.SMTPMessages`: the
+envelope sender is its delivery's bounce address (`bounces+<token>@BOUNCE_DOMAIN`,
+newsletter.bounces.verp) when BOUNCE_DOMAIN is set, and the bytes are DKIM-signed when DKIM is
+set (newsroom.smtp.signing).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ where its envelope sender is chosen: the MIME message is built once per lane (pe
 with placeholders, and each recipient's bytes are four `bytes.replace` calls on it. A message
 that cannot take that path (a non-ASCII address, a body encoding that splits a placeholder) is
 built by Django's email classes instead, with the same result. Per-message signing (DKIM) and a
-per-delivery return path (VERP) belong in `outgoing` and `envelope_sender`.
+per-delivery return path (VERP) are made in `outgoing` and `envelope_sender`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 
+from newsletter.bounces.verp import return_path
 from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
 from newsletter.sending.claims import Claimed
 from newsletter.sending.messages import MessageFactory, message_id
 from newsletter.sending.outcomes import SENT, Outcome, classify
 from newsletter.sending.pool import UNSENT, Job
 from newsletter.tokens import unsubscribe_url
+from newsroom.smtp.signing import sign
 
 _TO = "nr-recipient@placeholder.invalid"
 _LINK = UNSUBSCRIBE_PLACEHOLDER
@@ -51,17 +53,19 @@ class SMTPMessages:
         self.templates = {ask: self._template(ask) for ask in (True, False)}
 
     def envelope_sender(self, row: Claimed) -> str:
-        """The envelope sender of this delivery's message (one address for the whole send)."""
-        return self.mail_from
+        """The envelope sender of this delivery's message: its own bounce address (VERP) when
+        BOUNCE_DOMAIN is set, else the From address."""
+        return return_path(row.delivery_id) or self.mail_from
 
     def outgoing(self, row: Claimed, *, show_ask: bool) -> Outgoing:
+        """The message as it goes on the wire, DKIM-signed when DKIM is set."""
         data = self._from_template(row, show_ask=show_ask)
         if data is not None:  # a plain ASCII address: as it is on the envelope too
-            return Outgoing(self.envelope_sender(row), row.email, data)
+            return Outgoing(self.envelope_sender(row), row.email, sign(data))
         message = self.factory.build(
             subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask
         )
-        data = message.message().as_bytes(linesep="\r\n")
+        data = sign(message.message().as_bytes(linesep="\r\n"))
         return Outgoing(self.envelope_sender(row), sanitize_address(row.email, "utf-8"), data)
 
     def _template(self, show_ask: bool) -> bytes | None:

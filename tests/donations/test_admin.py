@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from donations import stripe_client
-from donations.models import Donation, Frequency, RecurringDonation
+from donations.models import Donation, RecurringDonation
 from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
@@ -48,7 +48,7 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     RecurringDonationFactory(amount=Decimal("5"), started_at=NOW - timedelta(days=8))
     RecurringDonationFactory(amount=Decimal("10"), started_at=NOW - timedelta(days=1))
     RecurringDonationFactory(
-        frequency=Frequency.ANNUAL, amount=Decimal("120"), started_at=NOW - timedelta(days=1)
+        frequency="annual", amount=Decimal("120"), started_at=NOW - timedelta(days=1)
     )
     RecurringDonationFactory(
         status=RecurringDonation.Status.CANCELLED,
@@ -185,7 +185,7 @@ def test_cancel_action_accepts_a_gift_stripe_already_cancelled_before_its_event_
 def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
     DonationFactory(donor=DonorFactory(email="findme@example.org"))
     for path in ("donation", "recurringdonation", "donor", "reminder", "stripeevent",
-                 "amountpreset", "failedpayment"):  # fmt: skip
+                 "failedpayment"):  # fmt: skip
         assert staff.get(f"/admin/donations/{path}/").status_code == 200
     found = staff.get("/admin/donations/donation/", {"q": "findme@example.org"})
     assert "findme@example.org" in found.content.decode()

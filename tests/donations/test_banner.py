@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from donations.models import AmountPreset
+from donations.appeals.models import AmountOption, Appeal
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +24,13 @@ def test_banner_on_the_article_keeps_the_seed_strings_and_posts_to_checkout(
     assert 'value="5" checked' in page
 
 
-def test_presets_come_from_the_staff_edited_table(client: Client) -> None:
-    AmountPreset.objects.all().delete()
+def test_presets_come_from_the_live_appeal(client: Client) -> None:
+    appeal = Appeal.objects.get(is_live=True)
+    AmountOption.objects.filter(appeal=appeal).delete()
     for position, amount in enumerate(("3", "7", "15")):
-        AmountPreset.objects.create(
-            frequency="monthly", currency="usd", amount=Decimal(amount), position=position,
-            is_default=amount == "7",
+        AmountOption.objects.create(
+            appeal=appeal, frequency="monthly", currency="usd", amount=Decimal(amount),
+            position=position, is_default=amount == "7",
         )  # fmt: skip
     page = client.get("/support/").content.decode()
     assert 'name="amount" value="15"' in page

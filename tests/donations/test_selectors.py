@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from donations.models import Frequency, RecurringDonation
+from donations.models import RecurringDonation
 from donations.selectors import active_recurring_donor_emails
 from tests.donations.factories import DonorFactory, RecurringDonationFactory
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_active_recurring_donor_emails_returns_only_active_monthly_and_annual_donors() -> None:
     RecurringDonationFactory(donor=DonorFactory(email="m@example.org"))
-    RecurringDonationFactory(donor=DonorFactory(email="a@example.org"), frequency=Frequency.ANNUAL)
+    RecurringDonationFactory(donor=DonorFactory(email="a@example.org"), frequency="annual")
     RecurringDonationFactory(
         donor=DonorFactory(email="c@example.org"), status=RecurringDonation.Status.CANCELLED
     )
@@ -34,16 +34,17 @@ def test_active_recurring_donor_emails_with_no_addresses_makes_no_query() -> Non
 
 
 def test_demo_data_is_idempotent_and_fills_the_figures() -> None:
+    from donations.appeals.models import AmountOption
     from donations.demo import load_demo_data
     from donations.figures import figures
-    from donations.models import AmountPreset, Donation
+    from donations.models import Donation
 
     load_demo_data()
     counts = (Donation.objects.count(), RecurringDonation.objects.count())
     load_demo_data()
 
     assert (Donation.objects.count(), RecurringDonation.objects.count()) == counts
-    assert AmountPreset.objects.count() == 27
+    assert AmountOption.objects.filter(appeal__is_live=True).count() == 27  # migrated presets
     found = figures()
     assert found.active_donors["monthly"] >= 2
     assert sum(week.new for week in found.weeks) >= 5

@@ -18,7 +18,7 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from donations.models import Donor, Frequency, RecurringDonation
+from donations.models import Donor, RecurringDonation
 from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.sending import TransientSendError, run_lane
 from newsletter.services.sends import issue_start_sending
@@ -80,7 +80,7 @@ def test_a_batch_call_carries_each_recipients_own_links_and_headers_never_a_shar
     RecurringDonation.objects.create(
         donor=Donor.objects.create(email=donor.email),
         stripe_subscription_id="sub_1",
-        frequency=Frequency.MONTHLY,
+        frequency="monthly",
         status=RecurringDonation.Status.ACTIVE,
     )
     issue = sending_issue()

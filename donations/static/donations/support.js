@@ -9,6 +9,9 @@
   if (!form || !data || !symbolsData) { return; }
   var presets = JSON.parse(data.textContent);
   var symbols = JSON.parse(symbolsData.textContent);
+  var headlinesData = document.getElementById("support-headlines");
+  var headlines = headlinesData ? JSON.parse(headlinesData.textContent) : {};
+  var headline = document.getElementById("support-headline");
   var amounts = form.querySelector(".amounts");
   var custom = amounts.querySelector(".custom-amount");
   var update = form.querySelector(".update-amounts");
@@ -39,8 +42,17 @@
     amounts.querySelectorAll("input[name=amount]").forEach(function (radio) { radio.checked = false; });
   });
 
+  // The reader's own choice of currency is remembered (only the currency code, a year).
+  function rememberCurrency(currency) {
+    if (headline && headlines[currency]) { headline.textContent = headlines[currency]; }
+    var secure = window.location.protocol === "https:" ? "; secure" : "";
+    document.cookie = "support_currency=" + encodeURIComponent(currency) +
+      "; path=/; max-age=31536000; samesite=lax" + secure;
+  }
+
   form.addEventListener("change", function (event) {
     var name = event.target.name;
+    if (name === "currency") { rememberCurrency(event.target.value); }
     if (name === "frequency" || name === "currency") { render(); }
     if (name === "amount") { custom.querySelector("input").value = ""; }
   });

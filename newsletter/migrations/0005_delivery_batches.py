@@ -26,7 +26,7 @@ def batch_sends_in_progress(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsletter', '0003_delivery_autovacuum'),
+        ('newsletter', '0004_subscriber_events_and_bounced_deliveries'),
     ]
 
     operations = [
