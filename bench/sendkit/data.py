@@ -34,9 +34,7 @@ def fill_subscribers(count: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE newsletter_delivery, newsletter_deliverybatch, newsletter_issueitem, "
-            "newsletter_issue, "
-            "newsletter_subscriber"
+            "TRUNCATE newsletter_issue, newsletter_subscriber CASCADE"  # ledger, items, events
         )
         cursor.execute(
             "INSERT INTO newsletter_subscriber (created_at, updated_at, email, status, source, "
