@@ -25,7 +25,7 @@ def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
         status__in=ACTIVE_RECURRING,
         frequency__in=(Frequency.MONTHLY, Frequency.ANNUAL),
     ).values_list("donor__email", flat=True)
-    return set(rows)
+    return {email for email in rows if email}
 
 
 def amount_presets() -> dict[str, dict[str, list[dict[str, str | bool]]]]:

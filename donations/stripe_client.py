@@ -189,13 +189,18 @@ def invoice_payment_intent_id(invoice_id: str) -> str:
     return ""
 
 
-def billing_portal_session_create(*, customer_id: str, return_url: str) -> PortalSession:
-    """A Billing Portal session for this one customer. Its URL is a credential: never log it."""
-    session = _call(
-        lambda: _client().v1.billing_portal.sessions.create(
-            {"customer": customer_id, "return_url": return_url}
-        )
-    )
+def billing_portal_session_create(
+    *, customer_id: str, return_url: str, card_update: bool = False
+) -> PortalSession:
+    """A Billing Portal session for this one customer (opened on the card form when
+    `card_update`). Its URL is a credential: never log it."""
+    params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
+    if card_update:
+        params["flow_data"] = {
+            "type": "payment_method_update",
+            "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+        }
+    session = _call(lambda: _client().v1.billing_portal.sessions.create(params))  # type: ignore[arg-type]
     return PortalSession(url=session["url"])
 
 

@@ -15,6 +15,8 @@ from donations import stripe_client
 from donations.models import Donor, FailedPayment, Frequency, RecurringDonation
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_past_due_notice
+from donations.services.gift_terms import recurring_terms_apply
+from donations.stripe_billing import subscription_terms
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +135,11 @@ def recurring_sync_from_subscription(subscription: dict[str, Any], *, event_crea
         recurring.started_at = datetime.fromtimestamp(subscription["start_date"], tz=UTC)
         recurring.save(update_fields=["started_at", "updated_at"])
     recurring_status_apply(recurring=recurring, status=status, at=event_created)
+    # Amount, frequency, next charge and pause as the subscription states them now (a change
+    # made on the donor's page or in the Billing Portal arrives here).
+    recurring_terms_apply(
+        recurring=recurring, terms=subscription_terms(subscription), at=event_created
+    )
 
 
 def recurring_payment_failed(

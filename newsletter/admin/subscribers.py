@@ -100,7 +100,8 @@ class SubscriberAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     f"Imported {result.created} new subscriber(s); skipped {result.existing} "
-                    f"already on the list and {result.invalid} invalid address(es).",
+                    f"already on the list, {result.invalid} invalid address(es) and "
+                    f"{result.erased} erased on request.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from newsletter.models import Subscriber
 from newsletter.tasks.subscribers import send_confirmation_email
+from newsroom.erased import erased_address_welcome_back
 from newsroom.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,9 @@ def subscriber_confirm(*, subscriber_id: int, now: datetime | None = None) -> Su
     subscriber.confirmed_at = now or timezone.now()
     subscriber.unsubscribed_at = None
     subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
+    # Signed up through the form and confirmed: an address once erased is welcome back, with
+    # the consent this sign-up recorded.
+    erased_address_welcome_back(subscriber.email)
     logger.info("newsletter.subscriber.confirmed", extra={"subscriber_id": subscriber.pk})
     return subscriber
 

@@ -1,0 +1,156 @@
+"""Changes a donor makes to a recurring gift from their page (or staff from the admin): a new
+amount or frequency (proration off), pause, resume, cancel.
+
+Stripe is asked first; only what it answered is stored (the same terms its webhook brings a
+moment later). Each change is one `RecurringChange` row, shown on the page and in the admin,
+and confirmed to the donor by one email (claimed when sent). A confirmation form submitted
+twice carries the same key: Stripe replays its answer and the second submit changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+
+from django.db import transaction
+
+from donations import stripe_billing, stripe_client
+from donations.models import Donor, Frequency, RecurringChange, RecurringDonation
+from donations.selectors import ACTIVE_RECURRING
+from donations.services.emails import send_recurring_change_notice
+from donations.services.errors import DonationError
+from donations.services.gift_terms import recurring_terms_apply
+from donations.services.recurring import recurring_status_apply
+
+logger = logging.getLogger(__name__)
+
+Kind = RecurringChange.Kind
+
+
+def recurring_of_donor(*, donor: Donor, recurring_id: int) -> RecurringDonation:
+    """The donor's own recurring gift; any other id is refused the same way as an unknown one."""
+    recurring = RecurringDonation.objects.filter(pk=recurring_id, donor=donor).first()
+    if recurring is None:
+        raise DonationError("We could not find that gift among yours.")
+    return recurring
+
+
+def _live(recurring: RecurringDonation) -> None:
+    if recurring.status not in ACTIVE_RECURRING:
+        raise DonationError("This gift is no longer active, so it cannot be changed.")
+
+
+def _key(recurring: RecurringDonation, kind: str, attempt: str) -> str:
+    return f"gift-{recurring.pk}-{kind}-{attempt}"[:80]
+
+
+def _record(
+    recurring: RecurringDonation,
+    *,
+    kind: str,
+    by: str,
+    key: str,
+    old: tuple[Decimal, str],
+    terms: stripe_billing.SubscriptionTerms | None,
+) -> RecurringChange:
+    """Store Stripe's answer on the locked gift and the change row; email the donor."""
+    with transaction.atomic():
+        locked = RecurringDonation.objects.select_for_update().get(pk=recurring.pk)
+        now = int(time.time())
+        if terms is not None:
+            recurring_terms_apply(recurring=locked, terms=terms, at=now)
+        if kind == Kind.CANCEL:
+            recurring_status_apply(
+                recurring=locked, status=RecurringDonation.Status.CANCELLED, at=now
+            )
+        change = RecurringChange.objects.create(
+            recurring=locked,
+            kind=kind,
+            by=by,
+            request_key=key,
+            old_amount=old[0],
+            old_frequency=old[1],
+            new_amount=locked.amount,
+            new_frequency=locked.frequency,
+            currency=locked.currency,
+        )
+        send_recurring_change_notice.delay_on_commit(change.pk)
+    logger.info(
+        "recurring gift changed",
+        extra={"subscription": recurring.stripe_subscription_id, "kind": kind, "by": by},
+    )
+    return change
+
+
+def _replayed(key: str) -> RecurringChange | None:
+    return RecurringChange.objects.filter(request_key=key).first()
+
+
+def recurring_terms_change(
+    *,
+    recurring: RecurringDonation,
+    amount: Decimal,
+    frequency: str,
+    attempt: str,
+    by: str = RecurringChange.By.DONOR,
+) -> RecurringChange:
+    """A new amount and/or frequency (validated by the caller's form)."""
+    key = _key(recurring, Kind.TERMS, attempt)
+    if (done := _replayed(key)) is not None:
+        return done
+    _live(recurring)
+    if frequency not in (Frequency.MONTHLY, Frequency.ANNUAL):
+        raise DonationError("Choose monthly or annual.")
+    if (amount, frequency) == (recurring.amount, recurring.frequency):
+        raise DonationError("That is the gift as it is now: nothing to change.")
+    current = stripe_billing.subscription_retrieve(recurring.stripe_subscription_id)
+    terms = stripe_billing.subscription_terms_change(
+        current=current, amount=amount, frequency=frequency, idempotency_key=key
+    )
+    old = (recurring.amount, recurring.frequency)
+    return _record(recurring, kind=Kind.TERMS, by=by, key=key, old=old, terms=terms)
+
+
+def recurring_pause(
+    *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
+) -> RecurringChange:
+    key = _key(recurring, Kind.PAUSE, attempt)
+    if (done := _replayed(key)) is not None:
+        return done
+    _live(recurring)
+    if recurring.paused:
+        raise DonationError("This gift is already paused.")
+    terms = stripe_billing.subscription_pause(recurring.stripe_subscription_id, idempotency_key=key)
+    old = (recurring.amount, recurring.frequency)
+    return _record(recurring, kind=Kind.PAUSE, by=by, key=key, old=old, terms=terms)
+
+
+def recurring_resume(
+    *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
+) -> RecurringChange:
+    key = _key(recurring, Kind.RESUME, attempt)
+    if (done := _replayed(key)) is not None:
+        return done
+    _live(recurring)
+    if not recurring.paused:
+        raise DonationError("This gift is not paused.")
+    terms = stripe_billing.subscription_resume(
+        recurring.stripe_subscription_id, idempotency_key=key
+    )
+    old = (recurring.amount, recurring.frequency)
+    return _record(recurring, kind=Kind.RESUME, by=by, key=key, old=old, terms=terms)
+
+
+def recurring_stop(
+    *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
+) -> RecurringChange:
+    """Cancel at once: nothing more is charged."""
+    key = _key(recurring, Kind.CANCEL, attempt)
+    if (done := _replayed(key)) is not None:
+        return done
+    if recurring.status == RecurringDonation.Status.CANCELLED:
+        raise DonationError("This gift is already cancelled.")
+    stripe_client.subscription_cancel(recurring.stripe_subscription_id)
+    old = (recurring.amount, recurring.frequency)
+    return _record(recurring, kind=Kind.CANCEL, by=by, key=key, old=old, terms=None)
