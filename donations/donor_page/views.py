@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from donations import documents
 from donations.donor_page import selectors
@@ -79,7 +79,7 @@ def with_donor(view: DonorView) -> DonorView:
     return wrapper
 
 
-@require_GET
+@require_safe
 @with_donor
 def page(request: HttpRequest, donor: Donor, token: str) -> HttpResponse:
     context = {
@@ -111,7 +111,7 @@ def _document(template: str, context: dict[str, Any], filename: str, as_pdf: boo
     return response
 
 
-@require_GET
+@require_safe
 @with_donor
 def receipt(
     request: HttpRequest, donor: Donor, token: str, donation_id: int, as_pdf: bool = False
@@ -123,7 +123,7 @@ def receipt(
     return _document("receipt", context, documents.receipt_filename(donation), as_pdf)
 
 
-@require_GET
+@require_safe
 @with_donor
 def statement(
     request: HttpRequest, donor: Donor, token: str, year: int, currency: str, as_pdf: bool = False
@@ -189,7 +189,7 @@ def card(request: HttpRequest, donor: Donor, token: str, recurring_id: int) -> H
     return redirect_off_site(url)
 
 
-@require_GET
+@require_safe
 @with_donor
 def data_download(request: HttpRequest, donor: Donor, token: str) -> HttpResponse:
     data = personal_data_export(email=donor.email or "")
