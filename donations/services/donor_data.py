@@ -86,13 +86,15 @@ def donations_data_export(*, email: str) -> dict[str, Any]:
         return {"donor": None, "reminders": reminders}
     payments = Donation.objects.filter(donor=donor)
     recurring = RecurringDonation.objects.filter(donor=donor)
-    events = StripeEvent.objects.filter(object_id__in=_stripe_ids(donor, payments, recurring))
+    failures = FailedPayment.objects.filter(recurring__donor=donor)
+    ids = _stripe_ids(donor, payments, recurring, failures)
+    events = StripeEvent.objects.filter(object_id__in=ids)
     return {
         "donor": row_fields(donor),
         "payments": _rows(payments),
         "recurring_gifts": _rows(recurring),
         "recurring_gift_changes": _rows(RecurringChange.objects.filter(recurring__donor=donor)),
-        "failed_renewals": _rows(FailedPayment.objects.filter(recurring__donor=donor)),
+        "failed_renewals": _rows(failures),
         "stripe_events": _rows(events),
         "reminders": reminders,
     }
