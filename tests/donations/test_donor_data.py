@@ -104,12 +104,12 @@ def test_download_holds_every_stored_field_of_the_address_and_nothing_of_another
 
     text = response.content.decode()
     other = Donor.objects.get(email=OTHER)
-    theirs = [
-        OTHER, other.stripe_customer_id,
-        *RecurringDonation.objects.filter(donor=other).values_list("stripe_subscription_id", flat=True),
-        *Donation.objects.filter(donor=other).values_list("stripe_checkout_session_id", flat=True),
-        *Donation.objects.filter(donor=other).values_list("stripe_invoice_id", flat=True),
-    ]  # fmt: skip
+    theirs = [OTHER, other.stripe_customer_id]
+    for field in ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id"):
+        theirs += Donation.objects.filter(donor=other).values_list(field, flat=True)
+    theirs += RecurringDonation.objects.filter(donor=other).values_list(
+        "stripe_subscription_id", flat=True
+    )
     for value in theirs:
         assert value
         assert value not in text
