@@ -109,16 +109,30 @@ def figures(*, now: datetime | None = None, weeks: int = 12) -> Figures:
     )
 
 
-def chart(weeks: list[Week], *, width: int = 640, height: int = 200) -> dict[str, object]:
-    """Coordinates for a server-rendered SVG bar chart: new (up) and cancelled (down) per week."""
+# The chart's plot area inside the SVG: room on the left for the count axis and its title, below
+# for the week labels and the axis title.
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 64, 8, 24, 44
+
+
+def _ticks(peak: int) -> list[int]:
+    """Whole-number tick values from 0 to `peak` (at most five)."""
+    step = max(1, -(-peak // 4))
+    return list(range(0, peak + 1, step))
+
+
+def chart(weeks: list[Week], *, width: int = 640, height: int = 240) -> dict[str, object]:
+    """Coordinates for a server-rendered SVG bar chart: new (up) and cancelled (down) recurring
+    gifts per week, with a labelled count axis (gifts) and week axis (week starting Monday)."""
     peak = max([1, *(w.new for w in weeks), *(w.cancelled for w in weeks)])
-    middle = height // 2
-    slot = width / max(len(weeks), 1)
+    top, bottom = CHART_TOP, height - CHART_BOTTOM
+    middle = (top + bottom) / 2
+    plot_width = width - CHART_LEFT - CHART_RIGHT
+    slot = plot_width / max(len(weeks), 1)
     bar = max(slot * 0.35, 2)
-    scale = (middle - 16) / peak
+    scale = (middle - top) / peak
     bars = []
     for i, week in enumerate(weeks):
-        x = i * slot + slot * 0.1
+        x = CHART_LEFT + i * slot + slot * 0.1
         up, down = week.new * scale, week.cancelled * scale
         bars.append(
             {
@@ -131,4 +145,12 @@ def chart(weeks: list[Week], *, width: int = 640, height: int = 200) -> dict[str
                 "label_x": round(x + bar, 1),
             }
         )
-    return {"width": width, "height": height, "middle": middle, "bar": round(bar, 1), "bars": bars}
+    ticks = [
+        {"y": round(middle - value * scale, 1), "label": str(value)} for value in _ticks(peak)
+    ] + [{"y": round(middle + value * scale, 1), "label": str(value)} for value in _ticks(peak)[1:]]
+    return {
+        "width": width, "height": height, "middle": round(middle, 1), "bar": round(bar, 1),
+        "bars": bars, "ticks": ticks, "left": CHART_LEFT, "right": width - CHART_RIGHT,
+        "top": top, "bottom": bottom, "week_label_y": bottom + 16, "x_title_y": height - 6,
+        "y_title_x": 14, "y_title_y": round(middle, 1), "tick_label_x": CHART_LEFT - 6,
+    }  # fmt: skip

@@ -80,6 +80,7 @@ class RecurringDonation(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "recurring gift"
         indexes = [models.Index(fields=["status", "frequency"], name="recurring_status_idx")]
 
     def __str__(self) -> str:
@@ -117,6 +118,7 @@ class RecurringChange(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = "recurring gift change"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (gift #{self.recurring_id})"
@@ -165,6 +167,7 @@ class Donation(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "payment"
         indexes = [models.Index(fields=["status", "paid_at"], name="donation_paid_idx")]
         constraints = [
             models.UniqueConstraint(
@@ -175,7 +178,7 @@ class Donation(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Donation #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
+        return f"Payment #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
 
 
 class FailedPayment(TimeStampedModel):
@@ -187,8 +190,11 @@ class FailedPayment(TimeStampedModel):
     stripe_invoice_id = models.CharField(max_length=255, unique=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "failed renewal"
+
     def __str__(self) -> str:
-        return f"Failed payment {self.stripe_invoice_id}"
+        return f"Failed renewal {self.stripe_invoice_id}"
 
 
 class StripeEvent(TimeStampedModel):
@@ -203,6 +209,9 @@ class StripeEvent(TimeStampedModel):
     stripe_created = models.BigIntegerField()
     livemode = models.BooleanField(default=False)
     handled = models.BooleanField(default=False, help_text="False for types we ignore.")
+
+    class Meta:
+        verbose_name = "Stripe event"
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"

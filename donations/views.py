@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from donations import stripe_client
 from donations.banner import REMINDED_COOKIE
@@ -45,9 +45,14 @@ def redirect_off_site(url: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def support(request: HttpRequest) -> HttpResponse:
-    return _stripe_forms(render(request, "donations/support.html", {"support_page": True}))
+    """The support page. A POST is the banner's "Update amounts" button (readers without
+    JavaScript): the page again, with the presets for the frequency and currency they chose."""
+    context: dict[str, object] = {"support_page": True}
+    if request.method == "POST":
+        context["support_choice"] = request.POST
+    return _stripe_forms(render(request, "donations/support.html", context))
 
 
 @require_POST
@@ -77,7 +82,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     return redirect_off_site(session.url)
 
 
-@require_GET
+@require_safe
 def thank_you(request: HttpRequest) -> HttpResponse:
     """The lookup may ask Stripe; a client asking too often gets the page without details."""
     form = SessionForm(request.GET)
@@ -87,7 +92,7 @@ def thank_you(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/thank_you.html", {"gift": gift})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("manage", rate=_email_rate)
 def manage_request(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
@@ -114,11 +119,12 @@ def remind_me(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
-    """GET checks the link and shows a button; POST stops the reminder. A link that does not
-    work gets the invalid-link page (`InvalidLink`), never the button or a success page."""
-    if request.method == "GET":
+    """GET (or HEAD) checks the link and shows a button; POST stops the reminder. A link that
+    does not work gets the invalid-link page (`InvalidLink`), never the button or a success
+    page."""
+    if request.method != "POST":
         reminders.reminder_for_link(token=token)
         return render(request, "donations/reminder_opt_out.html")
     reminders.reminder_opt_out(token=token)

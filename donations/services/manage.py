@@ -15,6 +15,7 @@ from donations.selectors import normalise_email
 from donations.services.emails import send_manage_link
 from donations.services.errors import DonationError
 from newsroom.errors import ExpiredLink, InvalidLink
+from newsroom.mail_quota import mail_quota_take
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +38,27 @@ def manage_donor(*, token: str) -> Donor:
 
 def manage_link_request(*, email: str) -> None:
     """Email a manage link if this address gives; do nothing visible otherwise (the caller
-    answers the same either way, so nobody learns who donates)."""
+    answers the same either way, so nobody learns who donates). An address already sent its
+    hourly share of requested mail gets nothing more."""
     donor = Donor.objects.filter(email=normalise_email(email)).first()
-    if donor is None:
+    if donor is None or not donor.email:
+        return
+    if not mail_quota_take(email=donor.email, purpose="manage_link"):
         return
     send_manage_link.delay_on_commit(donor.pk)
 
 
 def manage_link_renew(*, token: str) -> None:
     """Mail a fresh link to the donor an expired (genuine) link names: to their own address,
-    never one the requester types."""
+    never one the requester types. Capped with every mail sent on request to the address."""
     try:
         donor_id = manage_token_read_expired(token)
     except InvalidLink as error:  # ExpiredLink too: too old to renew
         raise InvalidLink(INVALID) from error
-    if Donor.objects.filter(pk=donor_id, email__isnull=False).exists():
+    donor = Donor.objects.filter(pk=donor_id, email__isnull=False).first()
+    if donor is None or not donor.email:
+        return
+    if mail_quota_take(email=donor.email, purpose="manage_link"):
         send_manage_link.delay_on_commit(donor_id)
         logger.info("fresh manage link requested", extra={"donor": donor_id})
 

@@ -14,6 +14,7 @@ from donations.models import Reminder
 from donations.selectors import normalise_email
 from donations.services.emails import send_reminder
 from newsroom.errors import InvalidLink
+from newsroom.mail_quota import mail_quota_take
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
@@ -23,10 +24,13 @@ def reminder_delay() -> timedelta:
     return timedelta(days=settings.DONATIONS_REMINDER_DAYS)
 
 
-def reminder_create(*, email: str, now: datetime | None = None) -> Reminder:
-    """One pending reminder per address: asking again moves its due date."""
+def reminder_create(*, email: str, now: datetime | None = None) -> Reminder | None:
+    """One pending reminder per address: asking again moves its due date. An address already
+    sent its hourly share of requested mail is left as it is (None)."""
     now = now or timezone.now()
     address = normalise_email(email)
+    if not mail_quota_take(email=address, purpose="reminder"):
+        return None
     pending = Reminder.objects.filter(email=address, sent_at=None, opted_out_at=None).first()
     if pending is not None:
         pending.due_at = now + reminder_delay()

@@ -13,7 +13,7 @@ def support_banner(context: template.Context) -> dict[str, object]:
     reader asked to be reminded later)."""
     request = context.get("request")
     return {
-        **banner_context(request, context.get("support_form")),
+        **banner_context(request, context.get("support_form"), context.get("support_choice")),
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "standalone": bool(context.get("support_page")),

@@ -168,6 +168,11 @@ class IssueAdmin(admin.ModelAdmin):
                 progress=issue_progress(issue=issue).as_dict() if issue.send_started_at else None,
                 editable=issue.status in EDITABLE,
             )
+            if issue.status not in EDITABLE:  # read-only: no Save buttons, only Close
+                extra.update(
+                    show_save=False, show_save_and_continue=False,
+                    show_save_and_add_another=False, show_delete=False,
+                )  # fmt: skip
         return super().change_view(request, object_id, form_url, extra)
 
     # --- previews ----------------------------------------------------------------------------

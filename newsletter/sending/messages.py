@@ -8,7 +8,7 @@ time the same issue goes to the same subscriber (so a resent message can be reco
 from __future__ import annotations
 
 from email.utils import parseaddr
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,12 +19,9 @@ from django.utils.crypto import salted_hmac
 from newsletter.models import Issue
 from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.tokens import unsubscribe_url
+from newsroom.mail_domain import site_domain
 
 MESSAGE_ID_SALT = "newsletter.message-id"
-
-
-def site_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def list_id() -> str:

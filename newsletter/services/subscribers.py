@@ -21,6 +21,7 @@ from newsletter.models import Subscriber
 from newsletter.tasks.subscribers import send_confirmation_email
 from newsroom.erased import erased_address_welcome_back
 from newsroom.errors import ApplicationError
+from newsroom.mail_quota import mail_quota_take
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class SignupOutcome(enum.StrEnum):
     CONFIRMATION_RECENTLY_SENT = "confirmation_recently_sent"
     ALREADY_ACTIVE = "already_active"
     SUPPRESSED = "suppressed"
+    MAIL_QUOTA_REACHED = "mail_quota_reached"
 
 
 def email_normalise(raw: str) -> str:
@@ -74,6 +76,13 @@ def _claim_confirmation_slot(subscriber_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
+def _release_confirmation_slot(subscriber_id: int, claimed_at: datetime) -> None:
+    """Undo a claim whose email was not sent after all, so a later sign-up may send one."""
+    Subscriber.objects.filter(pk=subscriber_id, confirmation_sent_at=claimed_at).update(
+        confirmation_sent_at=None
+    )
+
+
 def _queue_confirmation(subscriber_id: int) -> None:
     send_confirmation_email.delay_on_commit(subscriber_id)
 
@@ -90,8 +99,9 @@ def subscriber_signup(*, email: str, source: str, now: datetime | None = None) -
     """Sign an address up (double opt-in), given the reader's consent on page `source`.
 
     New, pending, unsubscribed or complained addresses become pending with a fresh consent
-    record and get a confirmation email, at most one per address per resend interval. An
-    active address is left as it is and gets nothing; a bounced one is not mailed again.
+    record and get a confirmation email, at most one per address per resend interval and
+    within the address's hourly share of requested mail (`newsroom.mail_quota`). An active
+    address is left as it is and gets nothing; a bounced one is not mailed again.
     """
     now = now or timezone.now()
     email = email_normalise(email)
@@ -122,6 +132,9 @@ def subscriber_signup(*, email: str, source: str, now: datetime | None = None) -
         )  # fmt: skip
     if not _claim_confirmation_slot(subscriber.pk, now):
         return SignupOutcome.CONFIRMATION_RECENTLY_SENT
+    if not mail_quota_take(email=email, purpose="newsletter_confirmation"):
+        _release_confirmation_slot(subscriber.pk, now)
+        return SignupOutcome.MAIL_QUOTA_REACHED
     _queue_confirmation(subscriber.pk)
     logger.info("newsletter.signup.confirmation_queued", extra={"subscriber_id": subscriber.pk})
     return SignupOutcome.CONFIRMATION_SENT

@@ -37,11 +37,11 @@ def _invalid_link(request: HttpRequest, message: str) -> HttpResponse:
 
 
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("newsletter.signup", rate=lambda: settings.NEWSLETTER_SIGNUP_RATE)
 def signup(request: HttpRequest) -> HttpResponse:
     """The sign-up page; the article box posts here too. One answer for every address."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "newsletter/signup.html", {"form": SignupForm()})
     form = SignupForm(request.POST)
     if form.is_bot:  # answer as if it worked; store and send nothing
@@ -57,7 +57,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a one-button page (mail scanners prefetch links); POST confirms."""
     try:
@@ -66,7 +66,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(
             request, "This confirmation link is not valid or has expired. Please sign up again."
         )
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: uptime monitors and link checkers confirm nothing
         return render(request, "newsletter/confirm.html")
     try:
         subscriber_confirm(subscriber_id=subscriber_id)
@@ -76,14 +76,14 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt  # RFC 8058 one-click POSTs carry no cookie and no CSRF token: the token is the key
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a one-button page and changes nothing; any POST with a valid token unsubscribes."""
     try:
         subscriber_id = unsubscribe_link.read(token)
     except InvalidLink:
         return _invalid_link(request, "This unsubscribe link is not valid.")
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD changes nothing
         return render(request, "newsletter/unsubscribe.html")
     subscriber_unsubscribe(subscriber_id=subscriber_id)
     one_click = request.POST.get("List-Unsubscribe") == ONE_CLICK_BODY

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.crypto import salted_hmac
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsletter.forms import SignupForm
 from newsletter.models import Issue
@@ -104,7 +104,7 @@ def _render_issue(
     return _first_party_only(response)
 
 
-@require_GET
+@require_safe
 def preview(request: HttpRequest) -> HttpResponse:
     """The latest sent issue; before the first send, the sample; else a friendly page."""
     return _render_issue(
@@ -116,7 +116,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
     issue = web_visible_issue(slug)
     if issue is None:
@@ -124,7 +124,7 @@ def issue_web(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_issue(request, issue_page(issue), template="newsletter/issue.html", public=True)
 
 
-@require_GET
+@require_safe
 def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
     """Staff's shareable preview of any issue: the signed, expiring token is the credential."""
     try:
@@ -138,7 +138,7 @@ def issue_draft(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
     """Staff who may see issues: make a signed, expiring preview link to send a colleague."""
     if not request.user.has_perm("newsletter.view_issue"):
@@ -153,7 +153,7 @@ def issue_share(request: HttpRequest, issue_id: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(sent_issues(), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     response = render(request, "newsletter/archive.html", {"issues": page})

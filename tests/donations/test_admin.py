@@ -70,6 +70,24 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     assert "<td>16 Nov 2026</td><td>2</td><td>1</td>" in page
 
 
+def test_the_weekly_chart_has_labelled_axes_with_units(staff: Client) -> None:
+    for days in (1, 2, 3):
+        RecurringDonationFactory(started_at=NOW - timedelta(days=days))
+    with time_machine.travel(NOW, tick=False):
+        page = staff.get("/admin/donations/donation/figures/").content.decode()
+    start = page.index('<svg class="figures-chart"')
+    svg = page[start : page.index("</svg>", start)]
+    assert ">Recurring gifts per week</text>" in svg  # the count axis and its unit
+    assert ">Week starting (Monday)</text>" in svg  # the time axis
+    ticks = [t.split(">")[1] for t in svg.split('<text class="chart-tick"')[1:]]
+    assert [t.removesuffix("</text") for t in ticks] == ["0", "1", "2", "3", "1", "2", "3"]
+    weeks = svg.count('<text class="chart-week"')
+    assert weeks == 12
+    assert ">16 Nov</text>" in svg
+    assert "New (above the line)" in svg
+    assert "Cancelled (below)" in svg
+
+
 def test_figures_page_is_for_staff_only(client: Client) -> None:
     response = client.get("/admin/donations/donation/figures/")
     assert response.status_code == 302

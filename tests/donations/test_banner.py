@@ -53,3 +53,32 @@ def test_support_pages_load_only_same_origin_scripts(client: Client) -> None:
     page = client.get("/support/").content.decode()
     assert '<script src="/static/donations/support.js" defer></script>' in page
     assert "https://" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_update_amounts_renders_the_presets_for_the_new_choice_without_starting_a_checkout(
+    client: Client,
+) -> None:
+    """The banner's button for readers without JavaScript: a choice, not a payment."""
+    response = client.post(
+        "/support/", {"frequency": "annual", "currency": "eur", "amount": "5", "attempt": "a1"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="annual" checked' in page
+    assert '<option value="eur" selected>' in page
+    assert 'name="amount" value="100" checked' in page  # the new set's default
+    assert 'role="alert"' not in page
+    assert 'formaction="/support/"' in page
+
+
+def test_a_typed_amount_with_an_error_highlights_no_preset(client: Client) -> None:
+    response = client.post(
+        "/support/checkout/",
+        {"frequency": "monthly", "currency": "usd", "amount": "5", "custom_amount": "1.5"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="1.5"' in page
+    assert " checked" not in page.split('name="amount"', 1)[1].split("custom_amount")[0]
+    assert 'aria-invalid="true" aria-describedby="support-errors"' in page
+    assert 'id="support-errors" role="alert"' in page

@@ -32,6 +32,7 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(
     donor = make_donor(email="donor@example.org")
     RecurringDonationFactory(donor=donor, stripe_customer_id=donor.stripe_customer_id)
     reminder = reminder_create(email="later@example.org")
+    assert reminder is not None
     opt_out = reminder_stop_url(reminder_id=reminder.pk).removeprefix("http://testserver")
     portal = f"/support/manage/{manage_link.make(donor.pk)}/"
     forged = Client(enforce_csrf_checks=True)
@@ -43,9 +44,10 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(
             forged.post("/support/manage/", {"email": "donor@example.org"}).status_code,
             forged.post(portal).status_code,
             forged.post(opt_out).status_code,
+            forged.post("/support/", GIFT).status_code,  # "Update amounts"
         ]
 
-    assert statuses == [403] * 5
+    assert statuses == [403] * 6
     assert _checkout_posts(stripe_standin) == []
     assert not stripe_standin.requests("/v1/billing_portal/sessions")
     assert list(Reminder.objects.values_list("email", "opted_out_at")) == [

@@ -19,7 +19,7 @@ from donations.figures import revenue_since
 from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
 from donations.services.donor_data import row_fields
 from donations.standin import StripeStandin
-from newsletter.models import Delivery, Subscriber
+from newsletter.models import Delivery, Issue, Subscriber
 from newsletter.services.subscriber_data import subscribers_import_csv
 from newsletter.tokens import confirm_url
 from newsroom.models import ErasedAddress
@@ -54,7 +54,10 @@ def givers(
         client.post("/support/remind-me/", {"email": EMAIL})
         client.post("/support/remind-me/", {"email": OTHER})
     subscriber = SubscriberFactory(email=EMAIL, source="/2026/03/story/")
-    Delivery.objects.create(issue=IssueFactory(sent=True), subscriber=subscriber, status="sent")
+    issue = IssueFactory(sent=True)
+    assert isinstance(subscriber, Subscriber)
+    assert isinstance(issue, Issue)
+    Delivery.objects.create(issue=issue, subscriber=subscriber, status="sent")
     SubscriberFactory(email=OTHER)
     return me, other
 
@@ -105,8 +108,8 @@ def test_download_holds_every_stored_field_of_the_address_and_nothing_of_another
     text = response.content.decode()
     other = Donor.objects.get(email=OTHER)
     theirs = [OTHER, other.stripe_customer_id]
-    for field in ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id"):
-        theirs += Donation.objects.filter(donor=other).values_list(field, flat=True)
+    for name in ("stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id"):
+        theirs += Donation.objects.filter(donor=other).values_list(name, flat=True)
     theirs += RecurringDonation.objects.filter(donor=other).values_list(
         "stripe_subscription_id", flat=True
     )
@@ -176,6 +179,7 @@ def test_delete_cancels_first_then_leaves_the_address_in_no_table_and_the_figure
     assert _rows_naming(EMAIL) == []
     assert _rows_naming("private.giver") == []
     assert RecurringDonation.objects.get(pk=gift.pk).status == RecurringDonation.Status.CANCELLED
+    assert gift.donor_id is not None
     erased = Donor.objects.get(pk=gift.donor_id)
     assert (erased.email, erased.name, erased.erased_at is not None) == (None, "", True)
     assert _figures() == figures_before

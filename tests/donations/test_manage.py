@@ -44,7 +44,8 @@ def test_manage_request_answers_the_same_for_donors_and_strangers(
 
 def _gift(donor: object, customer: str) -> int:
     recurring = RecurringDonationFactory(donor=donor, stripe_customer_id=customer)
-    return int(recurring.pk)
+    assert isinstance(recurring, RecurringDonation)
+    return recurring.pk
 
 
 def test_magic_link_opens_the_page_and_the_portal_for_that_donors_customer_only(

@@ -191,3 +191,27 @@ def test_staff_pick_feed_stories_into_the_issue_with_a_section_each(staff: Clien
 def test_the_deliveries_admin_is_read_only(staff: Client) -> None:
     assert staff.get(reverse("admin:newsletter_delivery_changelist")).status_code == 200
     assert staff.get(reverse("admin:newsletter_delivery_add")).status_code == 403
+
+
+@pytest.mark.parametrize("status", ["sending", "paused", "sent", "cancelled"])
+def test_an_issue_whose_send_has_started_is_read_only_with_no_save_buttons(
+    staff: Client, status: str
+) -> None:
+    issue = composed(status=status, subject="Out of the door")
+    page = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Out of the door" in body
+    for control in ('name="_save"', 'name="_continue"', 'name="_addanother"', 'name="subject"',
+                    'name="items-0-title"', "deletelink\" href"):  # fmt: skip
+        assert control not in body, control
+    assert "Close" in body
+    refused = staff.post(reverse("admin:newsletter_issue_change", args=[issue.pk]), {})
+    assert refused.status_code == 403
+
+
+def test_a_draft_keeps_its_save_buttons(staff: Client) -> None:
+    issue = composed()
+    body = staff.get(reverse("admin:newsletter_issue_change", args=[issue.pk])).content.decode()
+    assert 'name="_save"' in body
+    assert 'name="subject"' in body

@@ -54,3 +54,40 @@ def test_progress_counts_update_without_reloading_the_admin_page(
     expect(panel.locator('[data-field="sent"]')).to_have_text("2", timeout=10_000)
     expect(panel.locator('[data-field="queued"]')).to_have_text("1")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def _log_in(page: Any, live_server: Any, next_url: str) -> None:
+    get_user_model().objects.create_superuser("editor", "editor@example.org", "a-long-password-9")
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-password-9")
+    page.get_by_role("button", name="Log in").click()
+
+
+def _horizontal_overflow(page: Any) -> int:
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "path"), [("draft", "{pk}/change/"), ("draft", "add/"), ("sent", "{pk}/change/")]
+)
+def test_the_issue_editor_fits_a_1366_pixel_screen_without_scrolling_sideways(
+    page: Any, live_server: Any, status: str, path: str
+) -> None:
+    issue = IssueFactory.create(subject="A week of floods and trials", status=status)
+    for n in range(3):
+        IssueItemFactory.create(
+            issue=issue,
+            title=f"A long headline about the river, the dam and the court, number {n}",
+            url=f"https://news.example.org/2026/11/a-rather-long-story-address-number-{n}/",
+            summary="What happened, and why it matters. " * 8,
+            image_url=f"https://news.example.org/images/2026/11/photo-{n}.jpg",
+        )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _log_in(page, live_server, f"/admin/newsletter/issue/{path.format(pk=issue.pk)}")
+    page.wait_for_selector("#issue_form")
+    assert _horizontal_overflow(page) <= 0
+    items = page.locator("#items-group .tabular")
+    assert items.evaluate("e => e.scrollWidth - e.clientWidth") <= 0  # nor inside the items

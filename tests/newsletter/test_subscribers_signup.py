@@ -52,6 +52,8 @@ def test_confirmation_email_link_makes_an_active_subscriber_over_real_smtp(
     assert text_part is not None
     assert html_part is not None
     text, html = text_part.get_content(), html_part.get_content()
+    assert "the weekly newsletter of The Independent Ledger." in text
+    assert not re.search(r"\bthe the\b", f"{message['Subject']} {text} {html}", re.I)
     found = LINK.search(text)
     assert found is not None
     url = found.group(0)

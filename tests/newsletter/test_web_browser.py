@@ -88,3 +88,40 @@ def test_an_issue_page_in_a_browser_asks_no_other_host_for_anything_and_sets_onl
     assert elsewhere == ["https://tracker.example.net/p.gif"] * 2  # the pixel, on two pages...
     assert blocked == elsewhere  # ...and both times the CSP stopped it before it left
     assert {cookie["name"] for cookie in page.context.cookies()} == {"csrftoken"}
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_the_web_version_has_a_heading_for_each_section_and_story(
+    page: Any, live_server: Any, screen: str
+) -> None:
+    from newsletter.models import IssueItem
+    from tests.accessibility import SCREENS, axe_violations, describe
+
+    issue = IssueFactory.create(sent=True, subject="Floods, courts and a poet")
+    stories = {
+        IssueItem.Section.NEWS: ["The dam holds", "Court sits late"],
+        IssueItem.Section.OPINION: ["Why rivers matter"],
+    }
+    for section, titles in stories.items():
+        for title in titles:
+            IssueItemFactory.create(issue=issue, section=section, title=title)
+    page.set_viewport_size(SCREENS[screen])
+    page.goto(f"{live_server.url}/newsletter/issues/{issue.web_slug}/")
+
+    article = page.locator("article.newsletter-issue")
+    assert article.get_by_role("heading", level=1, name="Floods, courts and a poet").count() == 1
+    for section, titles in stories.items():
+        assert article.get_by_role("heading", level=2, name=section.label).is_visible()
+        for title in titles:
+            heading = article.get_by_role("heading", level=3, name=title)
+            assert heading.is_visible()
+            assert heading.get_by_role("link", name=title).count() == 1
+    outline = [
+        line.strip() for line in article.aria_snapshot().splitlines() if "heading" in line
+    ]  # the order a screen reader's heading list gives
+    assert [line.split('"')[1] for line in outline] == [
+        "Floods, courts and a poet", "News", "The dam holds", "Court sits late", "Opinion",
+        "Why rivers matter",
+    ]  # fmt: skip
+    found = axe_violations(page)
+    assert found == [], describe(found)

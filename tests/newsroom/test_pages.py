@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.db.utils import OperationalError
@@ -55,8 +59,17 @@ def test_healthz_reports_database_and_broker_reachable(client: Client) -> None:
     assert response.json() == {"status": "ok", "database": True, "broker": True}
 
 
+def _readme_health_answers() -> list[dict[str, object]]:
+    """The JSON bodies the README's Production section promises for /healthz."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    health = readme.split("- **Health**:", 1)[1].split("\n- **", 1)[0]
+    return [json.loads(body) for body in re.findall(r"`(\{.*?\})`", health, re.S)]
+
+
 @pytest.mark.django_db
-def test_healthz_answers_503_when_the_broker_is_unreachable(client: Client) -> None:
+def test_healthz_answers_what_the_readme_says(client: Client) -> None:
+    healthy, broker_down = _readme_health_answers()
+    assert client.get("/healthz").json() == healthy
     original = app.conf.broker_url
     app.conf.update(broker_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
     try:
@@ -64,7 +77,7 @@ def test_healthz_answers_503_when_the_broker_is_unreachable(client: Client) -> N
     finally:
         app.conf.update(broker_url=original)
     assert response.status_code == 503
-    assert response.json()["broker"] is False
+    assert response.json() == broker_down
 
 
 @pytest.mark.django_db
@@ -91,3 +104,25 @@ def test_pages_send_a_content_security_policy_without_third_parties(client: Clie
     assert directives["script-src"] == ["'self'"]
     assert directives["style-src"] == ["'self'"]
     assert directives["img-src"] == ["'self'", "data:"]  # no pixel from any other host
+
+
+@pytest.mark.django_db
+def test_the_thank_you_page_says_every_friday_once(client: Client) -> None:
+    html = client.get("/support/thank-you/").content.decode()
+    assert html.count("every Friday") == 1
+
+
+TEMPLATE_DIRS = ("donations", "newsletter", "newsroom")
+
+
+def test_no_copy_puts_the_before_the_site_name() -> None:
+    """SITE_NAME may begin with "The" ("the The Independent Ledger")."""
+    root = Path(__file__).resolve().parents[2]
+    doubled = re.compile(r"\bthe\s+(\{\{\s*site_name|\{site\}|\{settings\.site_name)", re.I)
+    offenders = [
+        str(path.relative_to(root))
+        for folder in TEMPLATE_DIRS
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".html", ".txt", ".py"} and doubled.search(path.read_text("utf-8"))
+    ]
+    assert offenders == []

@@ -1,5 +1,6 @@
 // Swap the preset amounts when the reader changes frequency or currency (same origin, no
-// third-party code). Without this script the form still works: the server re-renders it.
+// third-party code). Without this script the form still works: its "Update amounts" button
+// asks the server for the presets of the new choice; with it, that button is not needed.
 (function () {
   "use strict";
   var form = document.querySelector(".support-form");
@@ -10,6 +11,8 @@
   var symbols = JSON.parse(symbolsData.textContent);
   var amounts = form.querySelector(".amounts");
   var custom = amounts.querySelector(".custom-amount");
+  var update = form.querySelector(".update-amounts");
+  if (update) { update.hidden = true; }
 
   function chosen(name) {
     var field = form.querySelector("[name=" + name + "]:checked") || form.querySelector("select[name=" + name + "]");
