@@ -45,6 +45,7 @@ def test_staff_erase_asks_first_then_cancels_the_active_gift_in_stripe_and_forge
 ) -> None:
     donor = _donor(name="Gone Reader", stripe_customer_id="cus_missing_in_stripe")
     gift = RecurringDonationFactory(donor=donor, stripe_subscription_id="sub_missing_in_stripe")
+    assert isinstance(gift, RecurringDonation)
     DonationFactory(donor=donor, source_page="/2026/11/story/")
     Reminder.objects.create(email="gone@example.org", due_at=NOW)
     url = f"/admin/donations/donor/{donor.pk}/erase/"
