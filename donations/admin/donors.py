@@ -3,7 +3,6 @@ statement. Every change goes through a service; the admin only parses and presen
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -20,6 +19,7 @@ from donations.admin.gifts import DonationInline, RecurringInline
 from donations.admin.links import stripe_link
 from donations.models import Donor, Reminder
 from donations.services.emails import send_statement
+from newsroom.downloads import json_attachment
 from newsroom.erased import ERASED_MESSAGE, address_is_erased
 from newsroom.personal_data import personal_data_erase, personal_data_export
 
@@ -109,13 +109,7 @@ class DonorAdmin(admin.ModelAdmin):
         self._require(request, "view")
         donor = get_object_or_404(Donor, pk=pk, email__isnull=False)
         data = personal_data_export(email=donor.email or "")
-        response = HttpResponse(
-            json.dumps(data, indent=2, ensure_ascii=False),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="donor-{pk}.json"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return json_attachment(data, filename=f"donor-{pk}.json")
 
     def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "change")

@@ -10,7 +10,6 @@ own address; an invalid one shows the form that asks for a link by address.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +27,7 @@ from donations.links import manage_page_path
 from donations.models import Donor, RecurringChange
 from donations.services import gift_changes, manage
 from donations.views import redirect_off_site
+from newsroom.downloads import json_attachment
 from newsroom.errors import ExpiredLink, InvalidLink
 from newsroom.personal_data import personal_data_erase, personal_data_export
 from newsroom.ratelimit import rate_limited
@@ -193,12 +193,7 @@ def card(request: HttpRequest, donor: Donor, token: str, recurring_id: int) -> H
 @with_donor
 def data_download(request: HttpRequest, donor: Donor, token: str) -> HttpResponse:
     data = personal_data_export(email=donor.email or "")
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-    return response
+    return json_attachment(data, filename="my-data.json")
 
 
 @require_POST

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -83,8 +84,30 @@ def _record(
     return change
 
 
-def _replayed(key: str) -> RecurringChange | None:
-    return RecurringChange.objects.filter(request_key=key).first()
+def _change(
+    recurring: RecurringDonation,
+    *,
+    kind: str,
+    attempt: str,
+    by: str,
+    check: Callable[[], None],
+    ask_stripe: Callable[[str], stripe_billing.SubscriptionTerms | None],
+) -> RecurringChange:
+    """Once per confirmed form: `check` refuses what cannot be done, `ask_stripe` (given the
+    idempotency key) makes the change there, and its answer is stored with the change row."""
+    key = _key(recurring, kind, attempt)
+    done = RecurringChange.objects.filter(request_key=key).first()
+    if done is not None:
+        return done  # the same confirmation submitted again
+    check()
+    terms = ask_stripe(key)
+    old = (recurring.amount, recurring.frequency)
+    return _record(recurring, kind=kind, by=by, key=key, old=old, terms=terms)
+
+
+def _refuse_if(condition: bool, message: str) -> None:
+    if condition:
+        raise DonationError(message)
 
 
 def recurring_terms_change(
@@ -96,61 +119,70 @@ def recurring_terms_change(
     by: str = RecurringChange.By.DONOR,
 ) -> RecurringChange:
     """A new amount and/or frequency (validated by the caller's form)."""
-    key = _key(recurring, Kind.TERMS, attempt)
-    if (done := _replayed(key)) is not None:
-        return done
-    _live(recurring)
-    if frequency not in (Frequency.MONTHLY, Frequency.ANNUAL):
-        raise DonationError("Choose monthly or annual.")
-    if (amount, frequency) == (recurring.amount, recurring.frequency):
-        raise DonationError("That is the gift as it is now: nothing to change.")
-    current = stripe_billing.subscription_retrieve(recurring.stripe_subscription_id)
-    terms = stripe_billing.subscription_terms_change(
-        current=current, amount=amount, frequency=frequency, idempotency_key=key
+
+    def check() -> None:
+        _live(recurring)
+        _refuse_if(
+            frequency not in (Frequency.MONTHLY, Frequency.ANNUAL), "Choose monthly or annual."
+        )
+        _refuse_if(
+            (amount, frequency) == (recurring.amount, recurring.frequency),
+            "That is the gift as it is now: nothing to change.",
+        )
+
+    def ask_stripe(key: str) -> stripe_billing.SubscriptionTerms:
+        current = stripe_billing.subscription_retrieve(recurring.stripe_subscription_id)
+        return stripe_billing.subscription_terms_change(
+            current=current, amount=amount, frequency=frequency, idempotency_key=key
+        )
+
+    return _change(
+        recurring, kind=Kind.TERMS, attempt=attempt, by=by, check=check, ask_stripe=ask_stripe
     )
-    old = (recurring.amount, recurring.frequency)
-    return _record(recurring, kind=Kind.TERMS, by=by, key=key, old=old, terms=terms)
 
 
 def recurring_pause(
     *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
 ) -> RecurringChange:
-    key = _key(recurring, Kind.PAUSE, attempt)
-    if (done := _replayed(key)) is not None:
-        return done
-    _live(recurring)
-    if recurring.paused:
-        raise DonationError("This gift is already paused.")
-    terms = stripe_billing.subscription_pause(recurring.stripe_subscription_id, idempotency_key=key)
-    old = (recurring.amount, recurring.frequency)
-    return _record(recurring, kind=Kind.PAUSE, by=by, key=key, old=old, terms=terms)
+    def check() -> None:
+        _live(recurring)
+        _refuse_if(recurring.paused, "This gift is already paused.")
+
+    return _change(
+        recurring, kind=Kind.PAUSE, attempt=attempt, by=by, check=check,
+        ask_stripe=lambda key: stripe_billing.subscription_pause(
+            recurring.stripe_subscription_id, idempotency_key=key
+        ),
+    )  # fmt: skip
 
 
 def recurring_resume(
     *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
 ) -> RecurringChange:
-    key = _key(recurring, Kind.RESUME, attempt)
-    if (done := _replayed(key)) is not None:
-        return done
-    _live(recurring)
-    if not recurring.paused:
-        raise DonationError("This gift is not paused.")
-    terms = stripe_billing.subscription_resume(
-        recurring.stripe_subscription_id, idempotency_key=key
-    )
-    old = (recurring.amount, recurring.frequency)
-    return _record(recurring, kind=Kind.RESUME, by=by, key=key, old=old, terms=terms)
+    def check() -> None:
+        _live(recurring)
+        _refuse_if(not recurring.paused, "This gift is not paused.")
+
+    return _change(
+        recurring, kind=Kind.RESUME, attempt=attempt, by=by, check=check,
+        ask_stripe=lambda key: stripe_billing.subscription_resume(
+            recurring.stripe_subscription_id, idempotency_key=key
+        ),
+    )  # fmt: skip
 
 
 def recurring_stop(
     *, recurring: RecurringDonation, attempt: str, by: str = RecurringChange.By.DONOR
 ) -> RecurringChange:
     """Cancel at once: nothing more is charged."""
-    key = _key(recurring, Kind.CANCEL, attempt)
-    if (done := _replayed(key)) is not None:
-        return done
-    if recurring.status == RecurringDonation.Status.CANCELLED:
-        raise DonationError("This gift is already cancelled.")
-    stripe_client.subscription_cancel(recurring.stripe_subscription_id)
-    old = (recurring.amount, recurring.frequency)
-    return _record(recurring, kind=Kind.CANCEL, by=by, key=key, old=old, terms=None)
+
+    def ask_stripe(key: str) -> None:
+        stripe_client.subscription_cancel(recurring.stripe_subscription_id)
+
+    return _change(
+        recurring, kind=Kind.CANCEL, attempt=attempt, by=by, ask_stripe=ask_stripe,
+        check=lambda: _refuse_if(
+            recurring.status == RecurringDonation.Status.CANCELLED,
+            "This gift is already cancelled.",
+        ),
+    )  # fmt: skip

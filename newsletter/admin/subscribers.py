@@ -5,7 +5,6 @@ Every change goes through `newsletter.services`; the admin only parses and prese
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -26,6 +25,7 @@ from newsletter.services.subscriber_data import (
     subscribers_import_csv,
 )
 from newsletter.services.subscribers import SubscriberError, subscribers_unsubscribe
+from newsroom.downloads import json_attachment
 
 
 def _csv_response(queryset: QuerySet[Subscriber]) -> StreamingHttpResponse:
@@ -121,13 +121,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         self._require(request, "view")
         get_object_or_404(Subscriber, pk=pk)
         data = subscriber_data_export(subscriber_id=pk)
-        response = HttpResponse(
-            json.dumps(data, indent=2, ensure_ascii=False),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="subscriber-{pk}.json"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return json_attachment(data, filename=f"subscriber-{pk}.json")
 
     def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "change")
