@@ -23,7 +23,7 @@ from donations.standin import StripeStandin
 from newsroom.erased import address_is_erased
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 

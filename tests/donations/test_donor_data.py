@@ -28,7 +28,7 @@ from tests.donations.donor_flow import confirm_fields
 from tests.donations.stripe_events import post_event
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 EMAIL = "private.giver@example.org"
 OTHER = "someone.else@example.org"

@@ -11,14 +11,19 @@ from typing import Any
 import pypdf
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from donations import stripe_client
+from donations.links import manage_link
 from donations.models import Donation, RecurringChange, RecurringDonation
 from donations.standin import StripeStandin
-from tests.donations.donor_flow import Donor, confirm_fields, gifts_on
+from tests.donations.donor_flow import Donor as Giver
+from tests.donations.donor_flow import confirm_fields, gifts_on
+from tests.donations.factories import RecurringDonationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 EMAIL = "giver@example.org"
 
@@ -26,17 +31,17 @@ EMAIL = "giver@example.org"
 @pytest.fixture
 def donor(
     client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
-) -> Donor:
-    return Donor(client, stripe_standin, django_capture_on_commit_callbacks, EMAIL)
+) -> Giver:
+    return Giver(client, stripe_standin, django_capture_on_commit_callbacks, EMAIL)
 
 
-def _refund(donor: Donor, session_id: str) -> None:
+def _refund(donor: Giver, session_id: str) -> None:
     intent = Donation.objects.get(stripe_checkout_session_id=session_id).stripe_payment_intent_id
     stripe_client._client().v1.refunds.create({"payment_intent": intent or ""})
     donor.deliver()
 
 
-def _four_gifts(donor: Donor) -> None:
+def _four_gifts(donor: Giver) -> None:
     donor.give("2026-03-01 10:00Z", frequency="once", amount="25", currency="usd")
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     donor.give("2026-03-03 10:00Z", frequency="annual", amount="100", currency="eur")
@@ -46,7 +51,7 @@ def _four_gifts(donor: Donor) -> None:
 
 
 def test_one_time_two_recurring_in_two_currencies_and_a_refunded_gift_with_their_states(
-    client: Client, donor: Donor
+    client: Client, donor: Giver
 ) -> None:
     _four_gifts(donor)
     with donor.at("2026-03-06 10:00Z"):
@@ -71,7 +76,7 @@ def test_one_time_two_recurring_in_two_currencies_and_a_refunded_gift_with_their
     assert EMAIL not in page  # the page names no address (a forwarded link tells nothing)
 
 
-def test_reading_the_page_changes_nothing(client: Client, donor: Donor) -> None:
+def test_reading_the_page_changes_nothing(client: Client, donor: Giver) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     with donor.at("2026-03-06 10:00Z"):
         link = donor.link()
@@ -88,7 +93,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_receipt_and_statement_pdfs_parse_with_the_right_totals(
-    client: Client, donor: Donor, settings: Any
+    client: Client, donor: Giver, settings: Any
 ) -> None:
     settings.NEWSROOM_LEGAL_NAME = "Ledger Media Foundation"
     settings.NEWSROOM_REGISTRATION_NUMBER = "CH-123.456.789"
@@ -140,11 +145,11 @@ def test_receipt_and_statement_pdfs_parse_with_the_right_totals(
 
 def test_another_donors_receipt_is_not_reachable_with_my_link(
     client: Client,
-    donor: Donor,
+    donor: Giver,
     stripe_standin: StripeStandin,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    other = Donor(client, stripe_standin, django_capture_on_commit_callbacks, "other@example.org")
+    other = Giver(client, stripe_standin, django_capture_on_commit_callbacks, "other@example.org")
     other.give("2026-03-01 10:00Z", frequency="once", amount="50", currency="usd")
     other.seen = donor.seen = len(stripe_standin.events())
     donor.give("2026-03-02 10:00Z", frequency="once", amount="25", currency="usd")
@@ -167,7 +172,7 @@ def _change(client: Client, link: str, gift: RecurringDonation, action: str, **f
 
 
 def test_amount_change_reaches_stripe_with_proration_off_and_is_confirmed_by_email(
-    client: Client, donor: Donor
+    client: Client, donor: Giver
 ) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
@@ -206,7 +211,7 @@ def test_amount_change_reaches_stripe_with_proration_off_and_is_confirmed_by_ema
 
 
 def test_switch_to_annual_charges_the_new_period_which_arrives_through_the_webhook(
-    client: Client, donor: Donor
+    client: Client, donor: Giver
 ) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
@@ -241,7 +246,7 @@ def test_switch_to_annual_charges_the_new_period_which_arrives_through_the_webho
 
 
 def test_a_change_made_in_stripes_portal_comes_back_through_the_webhook_to_the_page(
-    client: Client, donor: Donor
+    client: Client, donor: Giver
 ) -> None:
     """No call of ours: Stripe's own subscription.updated is all the page learns from."""
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
@@ -269,7 +274,7 @@ def test_a_change_made_in_stripes_portal_comes_back_through_the_webhook_to_the_p
 
 
 def test_pause_resume_and_cancel_each_reach_stripe_show_on_the_page_and_mail_the_donor(
-    client: Client, donor: Donor
+    client: Client, donor: Giver
 ) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
@@ -308,7 +313,7 @@ def test_pause_resume_and_cancel_each_reach_stripe_show_on_the_page_and_mail_the
     ]  # fmt: skip
 
 
-def test_a_double_submitted_confirmation_is_one_change(client: Client, donor: Donor) -> None:
+def test_a_double_submitted_confirmation_is_one_change(client: Client, donor: Giver) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
     with donor.at("2026-03-10 10:00Z"):
@@ -335,7 +340,7 @@ def test_a_double_submitted_confirmation_is_one_change(client: Client, donor: Do
     ],
 )
 def test_a_bad_amount_is_a_clear_message_and_never_reaches_stripe(
-    client: Client, donor: Donor, amount: str, message: str
+    client: Client, donor: Giver, amount: str, message: str
 ) -> None:
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
@@ -349,3 +354,27 @@ def test_a_bad_amount_is_a_clear_message_and_never_reaches_stripe(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert len(donor.standin.requests()) == before
+
+
+@given(
+    amount=st.text(max_size=30),
+    frequency=st.sampled_from(["monthly", "annual", "once", "", "weekly"]),
+    action=st.sampled_from(["change", "pause", "resume", "cancel", "explode"]),
+)
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@override_settings(DONATIONS_CHECKOUT_RATE="10000/m")
+def test_any_form_input_gets_a_page_never_a_500(
+    client: Client, amount: str, frequency: str, action: str
+) -> None:
+    """Step one of every action with input of any shape: a summary or a clear 4xx, and no
+    Stripe call (none is configured here: a call would fail loudly)."""
+    gift = RecurringDonation.objects.filter(donor__email="any@example.org").first()
+    gift = gift or RecurringDonationFactory(donor__email="any@example.org")
+    assert isinstance(gift, RecurringDonation)
+    assert gift.donor is not None
+    url = f"/support/manage/{manage_link.make(gift.donor.pk)}/gifts/{gift.pk}/{action}/"
+    response = client.post(url, {"amount": amount, "frequency": frequency, "attempt": amount})
+    assert response.status_code in {200, 400, 404}
+    assert not RecurringChange.objects.exists()

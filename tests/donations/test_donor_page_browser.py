@@ -17,7 +17,11 @@ from donations.standin import StripeStandin
 from tests.accessibility import axe_violations, describe, screen_page
 from tests.donations.flow import checkout
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("empty_cache"),
+]
 
 EMAIL = "phone.reader@example.org"
 

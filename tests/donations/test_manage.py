@@ -14,7 +14,7 @@ from tests.donations.factories import DonorFactory, RecurringDonationFactory, ma
 
 LEGACY_MANAGE_SALT = "donations.manage-link"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def _link_from(body: str) -> str:
