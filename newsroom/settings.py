@@ -379,5 +379,7 @@ LOGGING = {
         "axes": {**_TO_CONSOLE, "level": "WARNING"},
         # stripe's DEBUG lines hold whole response bodies (donor emails, Billing Portal URLs).
         "stripe": {**_TO_CONSOLE, "level": "WARNING"},
+        # WeasyPrint logs seven progress lines per PDF at INFO.
+        "weasyprint": {**_TO_CONSOLE, "level": "WARNING"},
     },
 }
