@@ -9,6 +9,7 @@ No database: the documents are rendered from in-memory rows, so the figures are 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -59,8 +60,8 @@ def main() -> None:
         ("receipt", "receipt", receipt),
         ("statement (12 gifts)", "statement", yearly),
     ):
-        html = _timed(lambda t=template, c=context: documents.html(t, c), rounds)
-        pdf = _timed(lambda t=template, c=context: documents.pdf(t, c), rounds)
+        html = _timed(functools.partial(documents.html, template, context), rounds)
+        pdf = _timed(functools.partial(documents.pdf, template, context), rounds)
         print(
             f"{name:22} HTML {html[0]:6.1f} / {html[1]:6.1f} ms   "
             f"PDF {pdf[0]:6.1f} / {pdf[1]:6.1f} ms   PDF/HTML {pdf[0] / html[0]:.0f}x"
