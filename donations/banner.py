@@ -11,8 +11,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from donations import frequencies
 from donations.forms import SupportForm, minimum, money
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
+from donations.models import CURRENCY_SYMBOLS, Currency
 from donations.selectors import amount_presets
 
 REMINDED_COOKIE = "support_reminder"
@@ -43,10 +44,11 @@ def banner_context(
 ) -> dict[str, Any]:
     presets = amount_presets()
     data: Mapping[str, Any] = form.data if form is not None else (choice or {})
-    frequency = data.get("frequency") or Frequency.MONTHLY
+    preselected = frequencies.preselected()
+    frequency = data.get("frequency") or preselected.value
     currency = data.get("currency") or Currency.USD
-    if frequency not in Frequency.values:
-        frequency = Frequency.MONTHLY
+    if frequencies.find(frequency) is None:
+        frequency = preselected.value
     if currency not in Currency.values:
         currency = Currency.USD
     options = presets.get(frequency, {}).get(currency, [])
@@ -57,7 +59,7 @@ def banner_context(
         "form": form,
         "errors": [e for field_errors in errors.values() for e in field_errors],
         "invalid": _first_invalid(errors),
-        "frequencies": Frequency.choices,
+        "frequencies": frequencies.choices(),
         "currencies": Currency.choices,
         "frequency": frequency,
         "currency": currency,
@@ -66,7 +68,8 @@ def banner_context(
         "custom_amount": data.get("custom_amount", ""),
         "presets": presets,
         "symbols": {str(c): s for c, s in CURRENCY_SYMBOLS.items()},
-        "monthly_minimum": money(minimum(Frequency.MONTHLY), Currency.USD),
+        "preselected_adverb": preselected.adverb,
+        "preselected_minimum": money(minimum(preselected.value), Currency.USD),
         "attempt": data.get("attempt") or uuid.uuid4().hex,
         "source_page": data.get("source_page") or (request.path if request else "/"),
         "reminded": bool(request and request.COOKIES.get(REMINDED_COOKIE)),

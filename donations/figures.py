@@ -12,11 +12,11 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from donations.models import Donation, Frequency, RecurringDonation
+from donations import frequencies
+from donations.models import Donation, RecurringDonation
 
 COUNTED = (Donation.Status.PAID, Donation.Status.REFUNDED, Donation.Status.DISPUTED)
 ACTIVE = (RecurringDonation.Status.ACTIVE, RecurringDonation.Status.PAST_DUE)
-MONTHS_PER = {Frequency.MONTHLY: Decimal(1), Frequency.ANNUAL: Decimal(12)}
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,17 @@ class Week:
 class Figures:
     month_start: datetime
     revenue: list[dict[str, object]]  # frequency, currency, amount, payments
-    active_donors: dict[str, int]  # frequency -> donors
+    active_donors: dict[str, int]  # recurring frequency -> donors, in the table's order
     mrr: dict[str, Decimal]  # currency -> monthly recurring revenue
     weeks: list[Week]
+
+    @property
+    def active_donor_rows(self) -> list[tuple[str, str, int]]:
+        """(frequency, its label, donors) for the page: "Active monthly donors"."""
+        return [
+            (row.value, row.label, self.active_donors.get(row.value, 0))
+            for row in frequencies.recurring()
+        ]
 
 
 def _month_start(now: datetime) -> datetime:
@@ -61,11 +69,12 @@ def active_recurring_donors() -> dict[str, int]:
         .annotate(donors=Count("donor", distinct=True))
     )
     found = {row["frequency"]: row["donors"] for row in rows}
-    return {str(f): found.get(f, 0) for f in (Frequency.MONTHLY, Frequency.ANNUAL)}
+    return {value: found.get(value, 0) for value in frequencies.recurring_values()}
 
 
 def monthly_recurring_revenue() -> dict[str, Decimal]:
-    """Monthly gifts plus annual gifts / 12, per currency (no conversion between them)."""
+    """Each recurring gift's monthly equivalent (its amount / the months its period lasts, from
+    the frequencies table: monthly / 1, annual / 12), per currency (no conversion)."""
     rows = (
         RecurringDonation.objects.filter(status__in=ACTIVE)
         .values("frequency", "currency")
@@ -73,8 +82,10 @@ def monthly_recurring_revenue() -> dict[str, Decimal]:
     )
     mrr: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
-        per_month = MONTHS_PER.get(row["frequency"], Decimal(1))
-        mrr[row["currency"]] += (row["total"] / per_month).quantize(Decimal("0.01"))
+        months = frequencies.get(row["frequency"]).months
+        if months is None:  # a one-time frequency on a recurring gift: not a recurring revenue
+            continue
+        mrr[row["currency"]] += (row["total"] / months).quantize(Decimal("0.01"))
     return dict(sorted(mrr.items()))
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from donations.models import CURRENCY_SYMBOLS, Currency, Frequency
+from donations import frequencies
+from donations.models import CURRENCY_SYMBOLS, Currency
 from newsroom.forms import HoneypotForm
 
 SAFE_PATH = re.compile(r"^/(?!/)[\w\-./]*$")
@@ -15,7 +16,7 @@ SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 
 
 def minimum(frequency: str) -> Decimal:
-    return Decimal(settings.DONATIONS_MINIMUMS[Frequency(frequency)])
+    return Decimal(settings.DONATIONS_MINIMUMS[frequencies.get(frequency).value])
 
 
 def maximum() -> Decimal:
@@ -31,11 +32,7 @@ def money(amount: Decimal, currency: str) -> str:
 class SupportForm(HoneypotForm):
     """The banner's choice: how often, how much (a preset or a custom amount), which currency."""
 
-    frequency = forms.ChoiceField(
-        choices=Frequency.choices,
-        error_messages={"required": "Choose how often to give.", "invalid_choice": "Choose how "
-                        "often to give: once, monthly or annually."},
-    )  # fmt: skip
+    frequency = forms.ChoiceField(choices=frequencies.choices)
     currency = forms.ChoiceField(
         choices=Currency.choices,
         error_messages={"required": "Choose a currency.",
@@ -45,6 +42,13 @@ class SupportForm(HoneypotForm):
     custom_amount = forms.CharField(required=False, max_length=20, label="Other amount")
     source_page = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     attempt = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["frequency"].error_messages.update(
+            required="Choose how often to give.",
+            invalid_choice=f"Choose how often to give: {frequencies.adverbs()}.",
+        )
 
     def clean_source_page(self) -> str:
         page: str = self.cleaned_data.get("source_page", "")
@@ -68,12 +72,9 @@ class SupportForm(HoneypotForm):
             self.add_error("custom_amount", "Enter an amount with at most two decimals.")
         elif frequency and currency:
             low, high = minimum(frequency), maximum()
-            label = Frequency(frequency).label.lower()
+            words = frequencies.get(frequency).gift_words
             if amount < low:
-                self.add_error(
-                    "custom_amount",
-                    f"The smallest {label} gift is {money(low, currency)}.",
-                )
+                self.add_error("custom_amount", f"The smallest {words} is {money(low, currency)}.")
             elif amount > high:
                 self.add_error(
                     "custom_amount",

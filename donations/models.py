@@ -1,7 +1,8 @@
 """Donors, their gifts (one row per payment), recurring gifts, Stripe events, reminders.
 
 Amounts are `Decimal` in the currency's major unit plus an ISO currency code; minor units exist
-only at the Stripe boundary (`donations/stripe_client.py`). A payment is unique on each of its
+only at the Stripe boundary (`donations/stripe_client/`). Frequencies (choices, column width,
+display words) come from `donations/frequencies.py`. A payment is unique on each of its
 Stripe ids (checkout session, invoice, payment intent), so no event, however often re-sent or
 re-ordered, can record it twice.
 """
@@ -12,13 +13,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from donations import frequencies
 from newsroom.models import TimeStampedModel
-
-
-class Frequency(models.TextChoices):
-    ONCE = "once", "Once"
-    MONTHLY = "monthly", "Monthly"
-    ANNUAL = "annual", "Annual"
 
 
 class Currency(models.TextChoices):
@@ -28,6 +24,22 @@ class Currency(models.TextChoices):
 
 
 CURRENCY_SYMBOLS = {Currency.USD: "$", Currency.EUR: "€", Currency.GBP: "£"}
+
+
+class FrequencyWords:
+    """How a row's `frequency` reads, from the frequencies table (for emails and pages)."""
+
+    frequency: str
+
+    @property
+    def frequency_label(self) -> str:
+        """The table's label: "Monthly"."""
+        return frequencies.get(self.frequency).label
+
+    @property
+    def gift_words(self) -> str:
+        """The table's words for the gift: "monthly gift"."""
+        return frequencies.get(self.frequency).gift_words
 
 
 class Donor(TimeStampedModel):
@@ -46,8 +58,8 @@ class Donor(TimeStampedModel):
         return f"Donor #{self.pk}"
 
 
-class RecurringDonation(TimeStampedModel):
-    """A monthly or annual gift: one Stripe subscription."""
+class RecurringDonation(FrequencyWords, TimeStampedModel):
+    """A recurring gift (monthly, annual, ...): one Stripe subscription."""
 
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", "Incomplete"
@@ -60,7 +72,7 @@ class RecurringDonation(TimeStampedModel):
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
@@ -108,8 +120,8 @@ class RecurringChange(TimeStampedModel):
     by = models.CharField(max_length=8, choices=By.choices, default=By.DONOR)
     old_amount = models.DecimalField(max_digits=12, decimal_places=2)
     new_amount = models.DecimalField(max_digits=12, decimal_places=2)
-    old_frequency = models.CharField(max_length=8, choices=Frequency.choices)
-    new_frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    old_frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
+    new_frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
     request_key = models.CharField(
@@ -124,7 +136,7 @@ class RecurringChange(TimeStampedModel):
         return f"{self.get_kind_display()} (gift #{self.recurring_id})"
 
 
-class Donation(TimeStampedModel):
+class Donation(FrequencyWords, TimeStampedModel):
     """One payment: a one-off gift, or the first or a renewal payment of a recurring gift."""
 
     class Status(models.TextChoices):
@@ -144,7 +156,7 @@ class Donation(TimeStampedModel):
         null=True,
         blank=True,
     )
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -235,7 +247,7 @@ class Reminder(TimeStampedModel):
 class AmountPreset(TimeStampedModel):
     """A suggested amount on the banner, per frequency and currency (editable by staff)."""
 
-    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     amount = models.DecimalField(max_digits=9, decimal_places=2)
     is_default = models.BooleanField(default=False, help_text="Selected when the form opens.")

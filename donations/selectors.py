@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from donations.models import Frequency, RecurringDonation
+from donations import frequencies
+from donations.models import RecurringDonation
 
 ACTIVE_RECURRING = (RecurringDonation.Status.ACTIVE, RecurringDonation.Status.PAST_DUE)
 
@@ -15,7 +16,7 @@ def normalise_email(email: str) -> str:
 
 
 def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
-    """Those of `emails` (normalised, lower-cased) whose donor has an active monthly or annual
+    """Those of `emails` (normalised, lower-cased) whose donor has an active recurring
     gift (a past-due gift still counts until Stripe gives up and cancels it). One query."""
     wanted = {normalise_email(email) for email in emails if email}
     if not wanted:
@@ -23,7 +24,7 @@ def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
     rows = RecurringDonation.objects.filter(
         donor__email__in=wanted,
         status__in=ACTIVE_RECURRING,
-        frequency__in=(Frequency.MONTHLY, Frequency.ANNUAL),
+        frequency__in=frequencies.recurring_values(),
     ).values_list("donor__email", flat=True)
     return {email for email in rows if email}
 

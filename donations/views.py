@@ -64,7 +64,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return _stripe_forms(render(request, "donations/support.html", context, status=400))
     data = form.cleaned_data
     try:
-        session = checkout.donation_checkout_start(
+        checkout_url = checkout.donation_checkout_start(
             frequency=data["frequency"],
             amount=data["amount_value"],
             currency=data["currency"],
@@ -79,7 +79,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    return redirect_off_site(session.url)
+    return redirect_off_site(checkout_url)
 
 
 @require_safe

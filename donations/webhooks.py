@@ -1,81 +1,112 @@
-"""Stripe webhooks: verify, record the event once, dispatch by type.
+"""Stripe webhooks: record the verified, parsed event once and dispatch it by type.
 
 The event row is written in the same transaction as its effects, so a handler that fails
 leaves no trace and Stripe's retry runs it again; a replay finds the row and does nothing.
+Each route names the object its handler takes; an event whose object is another kind is
+malformed (400), so handlers only ever see the dataclass they declare.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import IntegrityError, transaction
 
+from donations import stripe_client
 from donations.models import StripeEvent
 from donations.services import invoices, payments, recurring
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[..., None]
+Obj = TypeVar("Obj", bound=stripe_client.StripeObject)
+Taken = TypeVar("Taken", bound=stripe_client.StripeObject, contravariant=True)
 
 
-def _session_completed(obj: dict[str, Any], *, event_created: int) -> None:
-    payments.payment_record_from_session(obj, failed=False, event_created=event_created)
+class Handler(Protocol[Taken]):
+    def __call__(self, obj: Taken, /, *, event_created: int) -> None: ...
 
 
-def _session_async_failed(obj: dict[str, Any], *, event_created: int) -> None:
-    payments.payment_record_from_session(obj, failed=True, event_created=event_created)
+@dataclass(frozen=True)
+class Route(Generic[Obj]):
+    kind: type[Obj]
+    handle: Handler[Obj]
+
+    def __call__(self, event: stripe_client.Event) -> None:
+        if not isinstance(event.object, self.kind):
+            raise stripe_client.MalformedObject(
+                extra={"stripe_event": event.id, "field": "data.object.object"}
+            )
+        self.handle(event.object, event_created=event.created)
 
 
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _session_completed,
-    "checkout.session.async_payment_succeeded": _session_completed,
-    "checkout.session.async_payment_failed": _session_async_failed,
-    "invoice.paid": invoices.payment_record_from_invoice,
-    "invoice.payment_failed": invoices.payment_failed_from_invoice,
-    "customer.subscription.created": recurring.recurring_sync_from_subscription,
-    "customer.subscription.updated": recurring.recurring_sync_from_subscription,
-    "customer.subscription.deleted": recurring.recurring_sync_from_subscription,
-    "charge.refunded": invoices.payment_refunded_from_charge,
-    "charge.dispute.created": invoices.payment_disputed,
+def _session_completed(session: stripe_client.CheckoutSession, *, event_created: int) -> None:
+    payments.payment_record_from_session(session, failed=False, event_created=event_created)
+
+
+def _session_async_failed(session: stripe_client.CheckoutSession, *, event_created: int) -> None:
+    payments.payment_record_from_session(session, failed=True, event_created=event_created)
+
+
+Session, Invoice = stripe_client.CheckoutSession, stripe_client.Invoice
+Subscription, Charge = stripe_client.Subscription, stripe_client.Charge
+subscription_sync = recurring.recurring_sync_from_subscription
+
+HANDLERS: dict[str, Route[Any]] = {
+    "checkout.session.completed": Route(Session, _session_completed),
+    "checkout.session.async_payment_succeeded": Route(Session, _session_completed),
+    "checkout.session.async_payment_failed": Route(Session, _session_async_failed),
+    "invoice.paid": Route(Invoice, invoices.payment_record_from_invoice),
+    "invoice.payment_failed": Route(Invoice, invoices.payment_failed_from_invoice),
+    "customer.subscription.created": Route(
+        Subscription, recurring.recurring_sync_from_subscription
+    ),
+    "customer.subscription.updated": Route(
+        Subscription, recurring.recurring_sync_from_subscription
+    ),
+    "customer.subscription.deleted": Route(
+        Subscription, recurring.recurring_sync_from_subscription
+    ),
+    "charge.refunded": Route(Charge, invoices.payment_refunded_from_charge),
+    "charge.dispute.created": Route(stripe_client.Dispute, invoices.payment_disputed),
 }
 
 # The event types to enable on the Stripe webhook endpoint (see README).
 EVENT_TYPES = tuple(HANDLERS)
 
 
-def stripe_event_process(*, event: dict[str, Any]) -> bool:
+def stripe_event_process(*, event: stripe_client.Event) -> bool:
     """Record and handle a verified event; False when it was already processed (a replay).
 
-    Database errors and `RetryLater` (a refund or dispute for a payment not recorded yet)
-    propagate with nothing kept: the view answers 5xx and Stripe retries.
+    Database errors, `RetryLater` (a refund or dispute for a payment not recorded yet, terms
+    Stripe could not give now) and `StripeUnavailable` propagate with nothing kept: the view
+    answers 5xx and Stripe retries.
     """
-    obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
-    handler = HANDLERS.get(event["type"])
+    route = HANDLERS.get(event.type)
     try:
         with transaction.atomic():
             _, created = StripeEvent.objects.get_or_create(
-                stripe_id=event["id"],
+                stripe_id=event.id,
                 defaults={
-                    "type": event["type"][:100],
-                    "object_id": str(obj.get("id", ""))[:255],
-                    "stripe_created": int(event.get("created") or 0),
-                    "livemode": bool(event.get("livemode")),
-                    "handled": handler is not None,
+                    "type": event.type,
+                    "object_id": event.object_id,
+                    "stripe_created": event.created,
+                    "livemode": event.livemode,
+                    "handled": route is not None,
                 },
             )
             if not created:
-                logger.info("stripe event replayed", extra={"stripe_event": event["id"]})
+                logger.info("stripe event replayed", extra={"stripe_event": event.id})
                 return False
-            if handler is not None:
-                handler(obj, event_created=int(event.get("created") or 0))
+            if route is not None:
+                route(event)
     except IntegrityError:
-        if StripeEvent.objects.filter(stripe_id=event["id"]).exists():
+        if StripeEvent.objects.filter(stripe_id=event.id).exists():
             return False  # the same event processed concurrently and committed first
         raise
     logger.info(
         "stripe event processed",
-        extra={"stripe_event": event["id"], "type": event["type"], "handled": bool(handler)},
+        extra={"stripe_event": event.id, "type": event.type, "handled": route is not None},
     )
     return True

@@ -108,12 +108,14 @@ class IssueItem(TimeStampedModel):
 
 
 class Delivery(TimeStampedModel):
-    """One message of one issue to one subscriber: queued -> sent | failed."""
+    """One message of one issue to one subscriber: queued -> sent | failed; sent -> bounced."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Accepted by the mail server, then reported undeliverable (a hard bounce by mail).
+        BOUNCED = "bounced", "Bounced"
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
@@ -146,6 +148,59 @@ class Delivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} ({self.status})"
+
+
+class SubscriberEvent(TimeStampedModel):
+    """A bounce, complaint or unsubscribe: the subscriber's history, and each issue's outcomes.
+
+    `issue` names the message concerned when it is known (with the subscriber it is the
+    delivery: one per issue x subscriber): bounces and complaints name it through the bounce
+    address or the returned message; an unsubscribe is counted against the last issue sent to
+    the subscriber before it. One event per issue, subscriber and kind, so a report received
+    twice counts once. (No foreign key to Delivery: it would turn the bulk delete of a
+    cancelled send's queued rows into a row-by-row cascade.)
+    """
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCE = "soft_bounce", "Soft bounce"
+        COMPLAINT = "complaint", "Spam complaint"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+
+    class Source(models.TextChoices):
+        MAIL_REPORT = "mail_report", "Report by mail (bounce or complaint)"
+        SMTP_REPLY = "smtp_reply", "Mail server's reply during the send"
+        PROVIDER = "provider", "Email provider's webhook"
+        LINK = "link", "Unsubscribe link"
+        MAILTO = "mailto", "Unsubscribe by email"
+        STAFF = "staff", "Staff"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="events")
+    issue = models.ForeignKey(
+        Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="subscriber_events"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    suppressed = models.BooleanField(
+        default=False, help_text="This event took the address off the list."
+    )
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="Status code and reply; never an address."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "subscriber", "kind"],
+                condition=models.Q(issue__isnull=False),
+                name="one_event_per_delivery_and_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["subscriber", "created_at"], name="event_subscriber_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d})"
 
 
 class NoIssueNotice(TimeStampedModel):

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType, inbound, tracking
 from django.dispatch import receiver
 
+from newsletter.models import SubscriberEvent
 from newsletter.services.subscribers import (
     TrackingEvent,
     subscriber_record_tracking_event,
@@ -74,4 +75,4 @@ def handle_inbound_unsubscribe(
     except InvalidLink:
         logger.info("newsletter.inbound_unsubscribe.invalid_token", extra={"esp": esp_name})
         return
-    subscriber_unsubscribe(subscriber_id=subscriber_id)
+    subscriber_unsubscribe(subscriber_id=subscriber_id, source=SubscriberEvent.Source.MAILTO)

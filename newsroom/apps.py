@@ -9,3 +9,4 @@ class NewsroomConfig(AppConfig):
         from newsroom import mail_domain
 
         mail_domain.install()
+        from newsroom.smtp import checks  # noqa: F401  (registers the DKIM key check)

@@ -64,3 +64,8 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
             "schedule": 300.0,
         },
     }
+    if settings.BOUNCE_IMAP_URL:
+        sender.conf.beat_schedule["newsletter-read-bounce-mailbox"] = {
+            "task": "newsletter.tasks.read_bounce_mailbox",
+            "schedule": float(settings.BOUNCE_IMAP_INTERVAL),
+        }

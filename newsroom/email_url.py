@@ -1,6 +1,7 @@
 """`EMAIL_URL` to Django email settings: SMTP by default, any ESP through django-anymail.
 
-smtp://user:password@host:587      plain SMTP (smtp+tls:// for STARTTLS, smtps:// for TLS)
+smtp://user:password@host:587      plain SMTP (smtp+tls:// for STARTTLS, smtps:// for TLS),
+                                   DKIM-signed when DKIM_* is set (newsroom.smtp)
 file:///path/to/folder             one file per message batch, for a person to read
 console://                         printed by the process that sends
 memory://                          kept in django.core.mail.outbox (tests)
@@ -35,7 +36,7 @@ def email_settings_from_url(url: str) -> dict[str, Any]:
     if scheme in _SMTP_SCHEMES:
         use_tls, use_ssl = _SMTP_SCHEMES[scheme]
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "newsroom.smtp.backend.SMTPBackend",
             "EMAIL_HOST": parts.hostname or "localhost",
             "EMAIL_PORT": parts.port or (465 if use_ssl else 587 if use_tls else 25),
             "EMAIL_HOST_USER": unquote(parts.username or ""),

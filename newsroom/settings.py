@@ -248,12 +248,39 @@ globals().update(_email)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 STAFF_NOTIFICATION_EMAILS: list[str] = env.list("STAFF_NOTIFICATION_EMAILS", default=[])
 
+# --- Sending through the newsroom's own mail server (SMTP): DKIM and bounces --------------
+# DKIM (newsroom.smtp.signing): the RSA private key (PEM text, or the path of a PEM file), its
+# selector and the signing domain (the domain of DEFAULT_FROM_EMAIL, or a parent of it, for
+# DMARC). Optionally an Ed25519 key (RFC 8463: PEM, base64 seed or a path) signed beside the
+# RSA one under its own selector. Empty DKIM_PRIVATE_KEY: no signature (an ESP signs itself).
+DKIM_PRIVATE_KEY = env.str("DKIM_PRIVATE_KEY", default="")
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_DOMAIN = env.str("DKIM_DOMAIN", default="")
+DKIM_ED25519_PRIVATE_KEY = env.str("DKIM_ED25519_PRIVATE_KEY", default="")
+DKIM_ED25519_SELECTOR = env.str("DKIM_ED25519_SELECTOR", default="")
+# Bounces (newsletter.bounces): each newsletter message's return path is
+# bounces+<token>@BOUNCE_DOMAIN (empty: the From address, and no bounce handling). The
+# listener the domain's MX forwards to binds BOUNCE_LISTEN (host:port; empty: not started),
+# refuses messages over BOUNCE_MAX_BYTES, and BOUNCE_SOFT_LIMIT soft bounces in a row (the
+# last sends to a subscriber all bounced) take the address off the list.
+BOUNCE_DOMAIN = env.str("BOUNCE_DOMAIN", default="").strip().lower()
+BOUNCE_LISTEN = env.str("BOUNCE_LISTEN", default="")
+BOUNCE_MAX_BYTES = env.int("BOUNCE_MAX_BYTES", default=2 * 1024 * 1024)
+BOUNCE_SOFT_LIMIT = env.int("BOUNCE_SOFT_LIMIT", default=3)
+# Or, instead of (or beside) the listener: an IMAP mailbox the bounce domain's mail is filed in,
+# read by beat every BOUNCE_IMAP_INTERVAL seconds: imaps://user:password@host/Folder
+# (imap+tls:// for STARTTLS; imap:// only on the same machine). Empty: not read.
+BOUNCE_IMAP_URL = env.str("BOUNCE_IMAP_URL", default="")
+BOUNCE_IMAP_INTERVAL = env.int("BOUNCE_IMAP_INTERVAL", default=300)
+
 # --- Stripe ---------------------------------------------------------------------------------
 # With no keys (DEBUG only) the run command starts the local Stripe stand-in in demo mode.
 DEMO_STRIPE_SECRET_KEY = "sk_test_demo"  # noqa: S105 - a marker, not a credential
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY", dev_default=DEMO_STRIPE_SECRET_KEY)
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
+# Seconds to connect to Stripe and to wait for its answer, on every call (one retry at most).
+STRIPE_TIMEOUT: float = env.float("STRIPE_TIMEOUT", default=5.0)
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------
@@ -381,5 +408,7 @@ LOGGING = {
         "stripe": {**_TO_CONSOLE, "level": "WARNING"},
         # WeasyPrint logs seven progress lines per PDF at INFO.
         "weasyprint": {**_TO_CONSOLE, "level": "WARNING"},
+        # aiosmtpd (the bounce listener) logs each peer's IP and every envelope address.
+        "mail.log": {**_TO_CONSOLE, "level": "ERROR"},
     },
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install and run the whole service (web, Celery worker, Celery beat) with demo data.
+# Install and run the whole service (web, Celery worker, Celery beat, and the bounce listener
+# when BOUNCE_LISTEN is set) with demo data.
 # Embedded defaults unless configured: SQLite, a filesystem Celery broker, email as files
 # under var/mail/, and (with no STRIPE_SECRET_KEY) the local Stripe stand-in in demo mode.
 set -euo pipefail
@@ -25,9 +26,16 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_demo}"
   echo "stripe: python -m donations.standin --port $STANDIN_PORT --webhook-url $SITE_URL/stripe/webhook/ --webhook-secret $STRIPE_WEBHOOK_SECRET" >>"$procfile"
 fi
+if [ -n "${BOUNCE_LISTEN:-}" ]; then  # the bounce listener (BOUNCE_DOMAIN must be set too)
+  echo "bounces: python manage.py bounce_listener" >>"$procfile"
+fi
 python manage.py migrate --noinput
 python manage.py load_demo
 stripe_line=""
+bounce_line=""
+if [ -n "${BOUNCE_LISTEN:-}" ]; then
+  bounce_line="    Bounces       SMTP on $BOUNCE_LISTEN for @${BOUNCE_DOMAIN:-?}"
+fi
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   stripe_line="    Stripe (demo) http://127.0.0.1:$STANDIN_PORT/   settle bank debits, renew, refund"
 fi
@@ -38,6 +46,7 @@ cat <<MSG
     Staff admin   $SITE_URL/admin/   (login: demo / demo-newsroom)
     Email         written to var/mail/ (one .log file per batch)
 ${stripe_line:+$stripe_line
+}${bounce_line:+$bounce_line
 }  Ctrl-C stops every process.
 
 MSG

@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from donations.standin import StripeStandin
 from tests.celery_worker import WorkerProcess, purge_queues
+from tests.dkim_keys import dkim_setup  # noqa: F401  (a fixture, for every test module)
 from tests.services import need_chromium, need_redis
 from tests.smtp_server import SMTPServer
 
@@ -20,7 +21,7 @@ def smtp_server() -> Iterator[SMTPServer]:
     server = SMTPServer().start()
     try:
         with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_BACKEND="newsroom.smtp.backend.SMTPBackend",
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=server.port,
             EMAIL_USE_TLS=False,

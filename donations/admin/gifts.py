@@ -95,7 +95,7 @@ class DonationAdmin(admin.ModelAdmin):
                 donation_refund(donation=donation)
                 done += 1
             except DonationError as error:
-                self.message_user(request, f"#{donation.pk}: {error}", messages.WARNING)
+                self.message_user(request, f"#{donation.pk}: {error.message}", messages.WARNING)
             except stripe_client.StripeProblem:
                 self.message_user(
                     request, f"#{donation.pk}: Stripe did not accept the refund; try again.",
@@ -185,7 +185,7 @@ class RecurringDonationAdmin(admin.ModelAdmin):
                 recurring_cancel(recurring=recurring)
                 done += 1
             except DonationError as error:
-                self.message_user(request, f"#{recurring.pk}: {error}", messages.WARNING)
+                self.message_user(request, f"#{recurring.pk}: {error.message}", messages.WARNING)
             except stripe_client.StripeProblem:
                 self.message_user(
                     request, f"#{recurring.pk}: Stripe did not accept the cancellation.",

@@ -10,12 +10,11 @@ from typing import Any
 
 from django import forms
 
+from donations import frequencies
 from donations.forms import maximum, minimum, money
-from donations.models import Frequency
 
 AMOUNT = re.compile(r"^\s*[$€£]?\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*$")
 ATTEMPT = re.compile(r"^[0-9a-f]{32}$")
-RECURRING = [(Frequency.MONTHLY.value, "Monthly"), (Frequency.ANNUAL.value, "Annual")]
 
 
 def new_attempt() -> str:
@@ -33,7 +32,10 @@ class TermsForm(ConfirmForm):
     """A recurring gift's new amount and frequency (its currency stays)."""
 
     amount = forms.CharField(max_length=20, label="Amount")
-    frequency = forms.ChoiceField(choices=RECURRING, label="How often")
+    frequency = forms.ChoiceField(
+        choices=lambda: [(row.value, row.label) for row in frequencies.recurring()],
+        label="How often",
+    )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,8 +53,8 @@ class TermsForm(ConfirmForm):
             return data
         low, high = minimum(frequency), maximum()
         if amount < low:
-            label = Frequency(frequency).label.lower()
-            self.add_error("amount", f"The smallest {label} gift is {money(low, self.currency)}.")
+            words = frequencies.get(frequency).gift_words
+            self.add_error("amount", f"The smallest {words} is {money(low, self.currency)}.")
         elif amount > high:
             self.add_error(
                 "amount",

@@ -66,7 +66,7 @@ def donor_gifts(donor: Donor) -> list[Gift]:
             amount=gift.amount,
             currency=gift.currency,
             frequency=gift.frequency,
-            frequency_label=gift.get_frequency_display(),
+            frequency_label=gift.frequency_label,
             state=_recurring_state(gift),
             recurring=gift,
             payments=list(gift.payments.all()),
@@ -79,7 +79,7 @@ def donor_gifts(donor: Donor) -> list[Gift]:
             amount=payment.amount,
             currency=payment.currency,
             frequency=payment.frequency,
-            frequency_label=payment.get_frequency_display(),
+            frequency_label=payment.frequency_label,
             state=PAYMENT_STATES[Donation.Status(payment.status)],
             donation=payment,
         )

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
-from donations import documents
+from donations import documents, frequencies
 from donations.donor_page import selectors
 from donations.donor_page.forms import ConfirmForm, TermsForm, new_attempt
 from donations.forms import EmailForm
@@ -88,6 +88,7 @@ def page(request: HttpRequest, donor: Donor, token: str) -> HttpResponse:
         "changes": selectors.donor_changes(donor),
         "statements": documents.statement_periods(donor),
         "done": DONE_MESSAGES.get(request.GET.get("done", "")),
+        "recurring_rows": frequencies.recurring(),
     }
     return render(request, "donations/donor/page.html", context)
 
@@ -171,10 +172,14 @@ def gift_action(
         if kind == RecurringChange.Kind.TERMS
         else ConfirmForm(data)
     )
-    context = {"token": token, "recurring": recurring, "kind": kind, "form": form}
+    context = {
+        "token": token, "recurring": recurring, "kind": kind, "form": form,
+        "recurring_rows": frequencies.recurring(),
+    }  # fmt: skip
     if not form.is_valid():
         return render(request, "donations/donor/confirm.html", context, status=400)
     if not form.cleaned_data["confirm"]:
+        context["new_row"] = frequencies.find(form.cleaned_data.get("frequency", ""))
         return render(request, "donations/donor/confirm.html", context)
     _perform(kind, recurring, form)
     return HttpResponseRedirect(f"{manage_page_path(token)}?done={kind}", status=303)

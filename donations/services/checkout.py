@@ -11,23 +11,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
-from donations import stripe_client
-from donations.models import Donation, Frequency
+from donations import frequencies, stripe_client
+from donations.models import Donation
 
 logger = logging.getLogger(__name__)
-
-PRODUCT_NAMES = {
-    Frequency.ONCE: "One-time gift to {site}",
-    Frequency.MONTHLY: "Monthly support for {site}",
-    Frequency.ANNUAL: "Annual support for {site}",
-}
 
 
 @dataclass(frozen=True)
 class ThankYou:
     amount: Decimal | None
     currency: str
-    frequency: str
+    gift_words: str  # "monthly gift", or "gift" when the frequency is not known
     paid: bool
 
 
@@ -41,14 +35,17 @@ def checkout_idempotency_key(
 
 def donation_checkout_start(
     *, frequency: str, amount: Decimal, currency: str, source_page: str, attempt: str
-) -> stripe_client.CheckoutSession:
-    """Raises `stripe_client.StripeUnavailable` or `StripeRefused`; nothing to undo either way."""
+) -> str:
+    """The URL of the hosted Checkout page for this gift. Raises a `StripeProblem`
+    (`StripeUnavailable`, `StripeRefused`, ...); nothing to undo either way."""
     site = settings.SITE_URL
+    row = frequencies.get(frequency)
+    recurring = stripe_client.Recurring(*row.stripe_interval) if row.stripe_interval else None
     session = stripe_client.checkout_session_create(
-        frequency=frequency,
+        recurring=recurring,
         amount=amount,
         currency=currency,
-        product_name=PRODUCT_NAMES[Frequency(frequency)].format(site=settings.SITE_NAME),
+        product_name=row.product_name.format(site=settings.SITE_NAME),
         metadata={"frequency": frequency, "source_page": source_page[:200]},
         success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=site + (source_page or reverse("donations:support")),
@@ -60,7 +57,9 @@ def donation_checkout_start(
         "checkout session created",
         extra={"stripe_session": session.id, "frequency": frequency, "currency": currency},
     )
-    return session
+    if session.url is None:  # an open session always has one
+        raise stripe_client.StripeProblem(extra={"stripe_session": session.id, "field": "url"})
+    return session.url
 
 
 def thank_you_lookup(*, session_id: str) -> ThankYou | None:
@@ -70,16 +69,18 @@ def thank_you_lookup(*, session_id: str) -> ThankYou | None:
         return ThankYou(
             amount=donation.amount,
             currency=donation.currency,
-            frequency=donation.frequency,
+            gift_words=donation.gift_words,
             paid=donation.status == Donation.Status.PAID,
         )
     try:
         session = stripe_client.checkout_session_retrieve(session_id)
     except stripe_client.StripeProblem:
         return None
+    total = session.amount_total
+    row = frequencies.find(session.frequency)
     return ThankYou(
-        amount=session.amount_total,
-        currency=session.currency,
-        frequency=session.frequency,
-        paid=session.payment_status in {"paid", "no_payment_required"},
+        amount=total.amount if total else None,
+        currency=total.currency if total else "",
+        gift_words=row.gift_words if row else "gift",
+        paid=session.paid,
     )

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from donations import stripe_billing, stripe_client
+from donations import stripe_client
 from donations.models import (
     Donation,
     Donor,
@@ -124,7 +124,7 @@ def donor_stripe_forget(*, donor: Donor) -> list[int]:
         _subscription_end(recurring.stripe_subscription_id)
         cancelled.append(recurring.pk)
     for customer_id in sorted(_customers_of(donor)):
-        stripe_billing.customer_delete(customer_id)
+        stripe_client.customer_delete(customer_id)
     return cancelled
 
 

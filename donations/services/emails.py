@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from donations import frequencies
 from donations.links import manage_url, reminder_stop_url
 from donations.models import (
     Donation,
@@ -85,7 +86,7 @@ def receipt_send(*, donation_id: int) -> bool:
     address = donation.donor.email
     if not address:
         return False  # erased
-    recurring = donation.frequency != "once"
+    recurring = frequencies.get(donation.frequency).is_recurring
     return _claimed_send(
         _one(Donation, donation_id),
         "receipt_sent_at",
@@ -222,6 +223,7 @@ def recurring_change_notice_send(*, change_id: int) -> bool:
             template="recurring_change",
             context={
                 "change": change,
+                "new_adverb": frequencies.get(change.new_frequency).adverb,
                 "recurring": change.recurring,
                 "currency": change.currency.upper(),
                 "manage_url": settings.SITE_URL + reverse("donations:manage"),

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from donations import stripe_billing, stripe_client
-from donations.models import Donor, Frequency, RecurringChange, RecurringDonation
+from donations import frequencies, stripe_client
+from donations.models import Donor, RecurringChange, RecurringDonation
 from donations.selectors import ACTIVE_RECURRING
 from donations.services.emails import send_recurring_change_notice
 from donations.services.errors import DonationError
@@ -53,14 +53,14 @@ def _record(
     by: str,
     key: str,
     old: tuple[Decimal, str],
-    terms: stripe_billing.SubscriptionTerms | None,
+    terms: stripe_client.Subscription | None,
 ) -> RecurringChange:
     """Store Stripe's answer on the locked gift and the change row; email the donor."""
     with transaction.atomic():
         locked = RecurringDonation.objects.select_for_update().get(pk=recurring.pk)
         now = int(time.time())
         if terms is not None:
-            recurring_terms_apply(recurring=locked, terms=terms, at=now)
+            recurring_terms_apply(recurring=locked, subscription=terms, at=now)
         if kind == Kind.CANCEL:
             recurring_status_apply(
                 recurring=locked, status=RecurringDonation.Status.CANCELLED, at=now
@@ -91,7 +91,7 @@ def _change(
     attempt: str,
     by: str,
     check: Callable[[], None],
-    ask_stripe: Callable[[str], stripe_billing.SubscriptionTerms | None],
+    ask_stripe: Callable[[str], stripe_client.Subscription | None],
 ) -> RecurringChange:
     """Once per confirmed form: `check` refuses what cannot be done, `ask_stripe` (given the
     idempotency key) makes the change there, and its answer is stored with the change row."""
@@ -122,18 +122,21 @@ def recurring_terms_change(
 
     def check() -> None:
         _live(recurring)
-        _refuse_if(
-            frequency not in (Frequency.MONTHLY, Frequency.ANNUAL), "Choose monthly or annual."
-        )
+        _refuse_if(frequency not in frequencies.recurring_values(), "Choose how often to give.")
         _refuse_if(
             (amount, frequency) == (recurring.amount, recurring.frequency),
             "That is the gift as it is now: nothing to change.",
         )
 
-    def ask_stripe(key: str) -> stripe_billing.SubscriptionTerms:
-        current = stripe_billing.subscription_retrieve(recurring.stripe_subscription_id)
-        return stripe_billing.subscription_terms_change(
-            current=current, amount=amount, frequency=frequency, idempotency_key=key
+    def ask_stripe(key: str) -> stripe_client.Subscription:
+        interval = frequencies.get(frequency).stripe_interval
+        assert interval is not None  # noqa: S101 - check() let only recurring rows through
+        return stripe_client.subscription_price_change(
+            subscription=stripe_client.subscription_retrieve(recurring.stripe_subscription_id),
+            amount=amount,
+            interval=stripe_client.Recurring(interval=interval[0], interval_count=interval[1]),
+            metadata={"frequency": frequency},
+            idempotency_key=key,
         )
 
     return _change(
@@ -150,7 +153,7 @@ def recurring_pause(
 
     return _change(
         recurring, kind=Kind.PAUSE, attempt=attempt, by=by, check=check,
-        ask_stripe=lambda key: stripe_billing.subscription_pause(
+        ask_stripe=lambda key: stripe_client.subscription_pause(
             recurring.stripe_subscription_id, idempotency_key=key
         ),
     )  # fmt: skip
@@ -165,7 +168,7 @@ def recurring_resume(
 
     return _change(
         recurring, kind=Kind.RESUME, attempt=attempt, by=by, check=check,
-        ask_stripe=lambda key: stripe_billing.subscription_resume(
+        ask_stripe=lambda key: stripe_client.subscription_resume(
             recurring.stripe_subscription_id, idempotency_key=key
         ),
     )  # fmt: skip

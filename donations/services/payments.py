@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from donations import stripe_client
-from donations.models import Donation, Donor, Frequency, RecurringDonation
+from donations import frequencies, stripe_client
+from donations.models import Donation, Donor, RecurringDonation
 from donations.services import recurring as recurring_services
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_receipt
+from donations.services.errors import RetryLater
+from donations.services.terms import terms_of_session
 
 logger = logging.getLogger(__name__)
 
@@ -137,51 +138,63 @@ def _stripe_ids(donation: Donation) -> list[str]:
     return [value for field in ID_FIELDS if (value := getattr(donation, field))]
 
 
+def _session_total(session: stripe_client.CheckoutSession) -> stripe_client.Money:
+    """A completed session carries its total; one without is fetched, else retried later."""
+    total = session.amount_total or stripe_client.checkout_session_retrieve(session.id).amount_total
+    if total is None:
+        raise RetryLater(extra={"stripe_session": session.id, "missing": "amount_total"})
+    return total
+
+
 def payment_record_from_session(
-    session: dict[str, Any], *, failed: bool, event_created: int
+    session: stripe_client.CheckoutSession, *, failed: bool, event_created: int
 ) -> None:
     """checkout.session.completed / async_payment_succeeded / async_payment_failed."""
-    details = session.get("customer_details") or {}
-    metadata = session.get("metadata") or {}
-    currency = session.get("currency") or "usd"
+    if session.mode not in {"payment", "subscription"}:
+        logger.info("checkout session without a payment ignored", extra={"mode": session.mode})
+        return
+    total = _session_total(session)
     donor = donor_upsert(
-        email=details.get("email") or session.get("customer_email") or "",
-        name=details.get("name") or "",
-        customer_id=session.get("customer") or "",
+        email=session.email or "", name=session.name or "", customer_id=session.customer_id or ""
     )
-    paid = session.get("payment_status") in {"paid", "no_payment_required"}
     status = (
         Donation.Status.FAILED
         if failed
-        else (Donation.Status.PAID if paid else Donation.Status.PENDING)
+        else (Donation.Status.PAID if session.paid else Donation.Status.PENDING)
     )
     recurring = None
-    if session.get("mode") == "subscription" and session.get("subscription"):
+    if session.mode == "subscription" and session.subscription_id:
         recurring = recurring_services.recurring_lock(
-            subscription_id=session["subscription"],
-            frequency=metadata.get("frequency") or Frequency.MONTHLY,
-            amount=stripe_client.from_minor(session.get("amount_total") or 0, currency),
-            currency=currency,
+            subscription_id=session.subscription_id,
+            terms=lambda: terms_of_session(session),
             donor=donor,
-            customer_id=session.get("customer") or "",
+            customer_id=session.customer_id or "",
         )
-        if paid:
+        if session.paid:
             recurring_services.recurring_status_apply(
                 recurring=recurring, status=RecurringDonation.Status.ACTIVE, at=event_created
             )
     donation_upsert(
         ids={
-            "stripe_checkout_session_id": session["id"],
-            "stripe_payment_intent_id": session.get("payment_intent") or "",
-            "stripe_invoice_id": session.get("invoice") or "",
+            "stripe_checkout_session_id": session.id,
+            "stripe_payment_intent_id": session.payment_intent_id or "",
+            "stripe_invoice_id": session.invoice_id or "",
         },
         status=status,
-        frequency=metadata.get("frequency") or Frequency.ONCE,
-        amount=stripe_client.from_minor(session.get("amount_total") or 0, currency),
-        currency=currency,
+        frequency=recurring.frequency if recurring else _one_time_or_session(session),
+        amount=total.amount,
+        currency=total.currency,
         donor=donor,
         recurring=recurring,
         is_first_payment=recurring is not None,
         paid_at=from_timestamp(event_created) if status == Donation.Status.PAID else None,
-        source_page=metadata.get("source_page", ""),
+        source_page=session.metadata.get("source_page", ""),
     )
+
+
+def _one_time_or_session(session: stripe_client.CheckoutSession) -> str:
+    """A payment-mode session is a one-time gift; a subscription-mode one whose subscription
+    Stripe has not named yet takes the frequency its terms give."""
+    if session.mode == "payment":
+        return frequencies.ONCE
+    return terms_of_session(session).frequency

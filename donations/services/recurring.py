@@ -1,22 +1,23 @@
-"""Recurring gifts (Stripe subscriptions): created when first seen by any event, status applied
-only from an event at least as new as the one that last set it; cancelled is final."""
+"""Recurring gifts (Stripe subscriptions): created when first seen by any event, with terms
+(frequency, amount) read from Stripe's objects or fetched from Stripe, never invented; status
+applied only from an event at least as new as the one that last set it; cancelled is final."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from donations import stripe_client
-from donations.models import Donor, FailedPayment, Frequency, RecurringDonation
+from donations.models import Donor, FailedPayment, RecurringDonation
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_past_due_notice
+from donations.services.errors import DonationError
 from donations.services.gift_terms import recurring_terms_apply
-from donations.stripe_billing import subscription_terms
+from donations.services.terms import GiftTerms, terms_of_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ STRIPE_STATUSES = {
     "incomplete": RecurringDonation.Status.INCOMPLETE,
     "paused": RecurringDonation.Status.INCOMPLETE,
 }
-INTERVALS = {"month": Frequency.MONTHLY, "year": Frequency.ANNUAL}
 # Stripe's `created` is in whole seconds, and Checkout emits the subscription (still
 # `incomplete`), its paid invoice and the session within one: between two events of the same
 # second the later status in this order wins, whatever order they are processed in.
@@ -42,32 +42,36 @@ SAME_SECOND_RANK = {
 }
 
 
+class UnknownSubscriptionStatus(DonationError):
+    """A subscription status Stripe's pinned API version does not have."""
+
+
 def recurring_lock(
     *,
     subscription_id: str,
-    frequency: str,
-    amount: Decimal,
-    currency: str,
+    terms: Callable[[], GiftTerms],
     donor: Donor | None,
     customer_id: str = "",
 ) -> RecurringDonation:
-    """The recurring gift for this subscription, locked for this transaction (created when
-    first seen). Locking it serialises every event about the same gift."""
-    # Created concurrently by another event: IntegrityError, and we lock that row below.
-    with contextlib.suppress(IntegrityError), transaction.atomic():
-        RecurringDonation.objects.get_or_create(
-            stripe_subscription_id=subscription_id,
-            defaults={
-                "frequency": frequency,
-                "amount": amount,
-                "currency": currency,
-                "donor": donor,
-                "stripe_customer_id": customer_id,
-            },
-        )
-    recurring = RecurringDonation.objects.select_for_update().get(
-        stripe_subscription_id=subscription_id
-    )
+    """The recurring gift for this subscription, locked for this transaction. Locking it
+    serialises every event about the same gift. When first seen it is created with `terms()`,
+    which reads them from the event's object or fetches them from Stripe (or raises
+    `RetryLater`); a gift already recorded asks nothing."""
+    rows = RecurringDonation.objects.select_for_update()
+    recurring = rows.filter(stripe_subscription_id=subscription_id).first()
+    if recurring is None:
+        found = terms()
+        # Created concurrently by another event: IntegrityError, and we lock that row below.
+        with contextlib.suppress(IntegrityError), transaction.atomic():
+            RecurringDonation.objects.create(
+                stripe_subscription_id=subscription_id,
+                frequency=found.frequency,
+                amount=found.amount.amount,
+                currency=found.amount.currency,
+                donor=donor,
+                stripe_customer_id=customer_id,
+            )
+        recurring = rows.get(stripe_subscription_id=subscription_id)
     changed = []
     if donor is not None and recurring.donor_id is None:
         recurring.donor = donor
@@ -75,9 +79,6 @@ def recurring_lock(
     if customer_id and not recurring.stripe_customer_id:
         recurring.stripe_customer_id = customer_id
         changed.append("stripe_customer_id")
-    if amount and not recurring.amount:
-        recurring.amount, recurring.currency = amount, currency
-        changed += ["amount", "currency"]
     if changed:
         recurring.save(update_fields=[*changed, "updated_at"])
     return recurring
@@ -113,46 +114,42 @@ def recurring_status_apply(*, recurring: RecurringDonation, status: str, at: int
     return True
 
 
-def recurring_sync_from_subscription(subscription: dict[str, Any], *, event_created: int) -> None:
+def recurring_sync_from_subscription(
+    subscription: stripe_client.Subscription, *, event_created: int
+) -> None:
     """customer.subscription.created / updated / deleted."""
-    items = (subscription.get("items") or {}).get("data") or [{}]
-    price = items[0].get("price") or {}
-    interval = (price.get("recurring") or {}).get("interval", "month")
-    currency = subscription.get("currency") or price.get("currency") or "usd"
-    metadata = subscription.get("metadata") or {}
+    status = STRIPE_STATUSES.get(subscription.status)
+    if status is None:
+        raise UnknownSubscriptionStatus(
+            extra={"subscription": subscription.id, "stripe_status": subscription.status[:40]}
+        )
+    customer_id = subscription.customer_id or ""
     recurring = recurring_lock(
-        subscription_id=subscription["id"],
-        frequency=metadata.get("frequency") or INTERVALS.get(interval, Frequency.MONTHLY),
-        amount=stripe_client.from_minor((price.get("unit_amount") or 0), currency),
-        currency=currency,
-        donor=donor_upsert(email="", customer_id=subscription.get("customer") or ""),
-        customer_id=subscription.get("customer") or "",
+        subscription_id=subscription.id,
+        terms=lambda: terms_of_subscription(subscription),
+        donor=donor_upsert(email="", customer_id=customer_id),
+        customer_id=customer_id,
     )
-    status = STRIPE_STATUSES.get(
-        subscription.get("status", ""), RecurringDonation.Status.INCOMPLETE
-    )
-    if recurring.started_at is None and subscription.get("start_date"):
-        recurring.started_at = datetime.fromtimestamp(subscription["start_date"], tz=UTC)
+    if recurring.started_at is None and subscription.start_date:
+        recurring.started_at = datetime.fromtimestamp(subscription.start_date, tz=UTC)
         recurring.save(update_fields=["started_at", "updated_at"])
     recurring_status_apply(recurring=recurring, status=status, at=event_created)
     # Amount, frequency, next charge and pause as the subscription states them now (a change
     # made on the donor's page or in the Billing Portal arrives here).
-    recurring_terms_apply(
-        recurring=recurring, terms=subscription_terms(subscription), at=event_created
-    )
+    recurring_terms_apply(recurring=recurring, subscription=subscription, at=event_created)
 
 
 def recurring_payment_failed(
-    *, subscription_id: str, invoice_id: str, donor: Donor | None, event_created: int
+    *,
+    subscription_id: str,
+    invoice_id: str,
+    terms: Callable[[], GiftTerms],
+    donor: Donor | None,
+    event_created: int,
 ) -> None:
-    """invoice.payment_failed: past due, and one "fix your card" email per failed invoice."""
-    recurring = recurring_lock(
-        subscription_id=subscription_id,
-        frequency=Frequency.MONTHLY,
-        amount=Decimal("0"),
-        currency="usd",
-        donor=donor,
-    )
+    """invoice.payment_failed: past due, and one "fix your card" email per failed invoice. A
+    failed renewal that arrives first creates the gift with its real terms (`terms()`)."""
+    recurring = recurring_lock(subscription_id=subscription_id, terms=terms, donor=donor)
     recurring_status_apply(
         recurring=recurring, status=RecurringDonation.Status.PAST_DUE, at=event_created
     )

@@ -2,9 +2,16 @@ from __future__ import annotations
 
 from django import template
 
+from donations import frequencies
 from donations.banner import banner_context
 
 register = template.Library()
+
+
+@register.simple_tag
+def frequency_adverbs() -> str:
+    """ "once, monthly or annually", from the frequencies table."""
+    return frequencies.adverbs()
 
 
 @register.inclusion_tag("donations/_support_banner.html", takes_context=True)

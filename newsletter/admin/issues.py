@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from newsletter.feed_import import Candidate, FeedError, feed_candidates
 from newsletter.models import Delivery, Issue, IssueItem
+from newsletter.outcomes import issue_outcomes
 from newsletter.rendering import render_issue
 from newsletter.services.issues import (
     IssueStateError,
@@ -166,6 +167,7 @@ class IssueAdmin(admin.ModelAdmin):
                     initial={"send_at": timezone.localtime(issue_default_send_time())}
                 ),
                 progress=issue_progress(issue=issue).as_dict() if issue.send_started_at else None,
+                outcomes=issue_outcomes(issue.pk).as_rows() if issue.send_started_at else None,
                 editable=issue.status in EDITABLE,
             )
             if issue.status not in EDITABLE:  # read-only: no Save buttons, only Close

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -17,7 +18,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from newsletter.forms import SubscriberImportForm
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, SubscriberEvent
+from newsletter.services.bounces import soft_bounce_streak
 from newsletter.services.subscriber_data import (
     subscriber_data_export,
     subscriber_erase,
@@ -37,6 +39,31 @@ def _csv_response(queryset: QuerySet[Subscriber]) -> StreamingHttpResponse:
     return response
 
 
+class SubscriberEventInline(admin.TabularInline):
+    """Why the subscriber left the list, or what their mail did: newest first, read-only."""
+
+    model = SubscriberEvent
+    verbose_name = "event"
+    verbose_name_plural = "History: bounces, complaints and unsubscribes"
+    fields = ("created_at", "kind", "source", "issue", "suppressed", "detail")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SubscriberEvent]:
+        return super().get_queryset(request).select_related("issue")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("newsletter.view_subscriber")
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = ["email", "status", "source", "created_at", "confirmed_at", "unsubscribed_at"]
@@ -49,10 +76,17 @@ class SubscriberAdmin(admin.ModelAdmin):
     readonly_fields = [
         "email", "status", "source", "consent_at", "consent_policy_version", "consent_source",
         "confirmation_sent_at", "confirmed_at", "unsubscribed_at", "created_at", "updated_at",
+        "bounces_in_a_row",
     ]  # fmt: skip
+    inlines = [SubscriberEventInline]
     actions = ["export_selected_csv", "unsubscribe_selected"]
     change_list_template = "newsletter/admin/subscriber_change_list.html"
     change_form_template = "newsletter/admin/subscriber_change_form.html"
+
+    @admin.display(description="Bounces in a row")
+    def bounces_in_a_row(self, obj: Subscriber) -> str:
+        limit = settings.BOUNCE_SOFT_LIMIT
+        return f"{soft_bounce_streak(obj.pk)} of the last sends (at {limit} the address is off)"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # people sign up themselves, or staff import a list with its consent

@@ -46,6 +46,7 @@ from newsletter.rendering import RenderedIssue, render_issue
 from newsletter.sending import claims
 from newsletter.sending.messages import MessageFactory, PrebuiltMessages
 from newsletter.sending.throttle import SendThrottle
+from newsletter.services.bounces import delivery_refused_record
 from newsroom.errors import TransientError
 
 logger = logging.getLogger(__name__)
@@ -248,9 +249,13 @@ def _send_one(
     try:
         if data is not None and isinstance(connection, SMTPBackend) and connection.connection:
             assert prebuilt is not None  # noqa: S101 - narrowing for mypy
-            connection.connection.sendmail(prebuilt.envelope_from, [row.email], data)
+            envelope = prebuilt.envelope_for(row.delivery_id)
+            connection.connection.sendmail(envelope, [row.email], data)
             return Outcome("sent")
-        message = factory.build(subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask)
+        message = factory.build(
+            subscriber_id=row.subscriber_id, email=row.email, show_ask=show_ask,
+            delivery_id=row.delivery_id,
+        )  # fmt: skip
         sent = connection.send_messages([message])
     except (smtplib.SMTPException, AnymailError, OSError) as error:  # what classify() sorts
         return classify(error, email=row.email)
@@ -276,7 +281,7 @@ def _record(
         claims.mark_failed(delivery_id=row.delivery_id, claim=claim, now=now, error=outcome.error)
         result.failed += 1
         if outcome.hard_bounce:
-            claims.suppress_bounced(subscriber_id=row.subscriber_id, now=now)
+            delivery_refused_record(delivery_id=row.delivery_id, detail=outcome.error)
             result.bounced += 1
         return
     claims.mark_deferred(

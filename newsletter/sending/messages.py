@@ -3,6 +3,11 @@
 Headers: `List-Unsubscribe` (the personal https link and a mailto), `List-Unsubscribe-Post:
 List-Unsubscribe=One-Click` (RFC 8058), `List-Id` and a `Message-ID` that is the same every
 time the same issue goes to the same subscriber (so a resent message can be recognised).
+
+Over SMTP each message's envelope sender is its delivery's bounce address
+(`bounces+<token>@BOUNCE_DOMAIN`, newsletter.bounces.verp) when BOUNCE_DOMAIN is set, and it is
+DKIM-signed when DKIM is set (newsroom.smtp): the prebuilt bytes here, a message object by the
+signing backend.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.utils.crypto import salted_hmac
 
+from newsletter.bounces.verp import return_path
 from newsletter.models import Issue
 from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 from newsletter.tokens import unsubscribe_url
 from newsroom.mail_domain import site_domain
+from newsroom.smtp.signing import sign
 
 MESSAGE_ID_SALT = "newsletter.message-id"
 
@@ -54,10 +62,13 @@ class MessageFactory:
         self.list_id = list_id()
         self.mailto = unsubscribe_mailto()
         self.from_email = settings.DEFAULT_FROM_EMAIL
+        self.bounce_addresses = isinstance(connection, SMTPBackend)
 
-    def build(self, *, subscriber_id: int, email: str, show_ask: bool) -> EmailMultiAlternatives:
+    def build(
+        self, *, subscriber_id: int, email: str, show_ask: bool, delivery_id: int | None = None
+    ) -> EmailMultiAlternatives:
         link = unsubscribe_url(subscriber_id)
-        return self.compose(
+        message = self.compose(
             email=email,
             link=link,
             mailto_subject=quote("unsubscribe " + link.rstrip("/").rsplit("/", 1)[-1]),
@@ -66,6 +77,11 @@ class MessageFactory:
             ),
             show_ask=show_ask,
         )
+        envelope = return_path(delivery_id) if delivery_id and self.bounce_addresses else None
+        if envelope:  # the SMTP backend takes the envelope sender from `from_email`
+            message.extra_headers["From"] = message.from_email
+            message.from_email = envelope
+        return message
 
     def compose(
         self, *, email: str, link: str, mailto_subject: str, message_id: str, show_ask: bool
@@ -141,6 +157,10 @@ class PrebuiltMessages:
             return None  # a personal link could push a line past SMTP's 998 characters
         return data
 
+    def envelope_for(self, delivery_id: int) -> str:
+        """The envelope sender: the delivery's bounce address, else the From address."""
+        return return_path(delivery_id) or self.envelope_from
+
     def bytes_for(self, *, subscriber_id: int, email: str, show_ask: bool) -> bytes | None:
         template = self.templates[show_ask]
         if template is None or not email.isascii() or any(c in email for c in '\r\n<>,"\\'):
@@ -151,7 +171,7 @@ class PrebuiltMessages:
         ident = message_id(
             issue_id=factory.issue_id, subscriber_id=subscriber_id, domain=factory.domain
         )
-        return (
+        return sign(
             template.replace(_TO.encode(), email.encode())
             .replace(_MESSAGE_ID.encode(), ident.encode())
             .replace(_MAILTO_SUBJECT.encode(), quote("unsubscribe " + token).encode())

@@ -204,7 +204,8 @@ def issue_progress(*, issue: Issue, now: datetime | None = None) -> Progress:
         .values_list("status", "n")
     )
     queued = counts.get(Delivery.Status.QUEUED, 0)
-    sent = counts.get(Delivery.Status.SENT, 0)
+    # A message reported bounced after the server accepted it was sent all the same.
+    sent = counts.get(Delivery.Status.SENT, 0) + counts.get(Delivery.Status.BOUNCED, 0)
     end = issue.sent_at or now or timezone.now()
     elapsed = (end - issue.send_started_at).total_seconds() if issue.send_started_at else 0
     rate = sent / elapsed if elapsed > 0 else 0.0

@@ -165,6 +165,17 @@ def subscriber_data_export(*, subscriber_id: int) -> dict[str, Any]:
             }
             for delivery in deliveries
         ],
+        "history": [
+            {
+                "when": _json_value(event.created_at),
+                "event": event.kind,
+                "source": event.source,
+                "issue": event.issue.subject if event.issue else None,
+                "took_them_off_the_list": event.suppressed,
+                "detail": event.detail,
+            }
+            for event in subscriber.events.select_related("issue").order_by("created_at", "id")
+        ],
         "exported_at": timezone.now().isoformat(),
     }
 

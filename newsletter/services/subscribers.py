@@ -14,10 +14,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, SubscriberEvent
+from newsletter.services.suppression import (
+    event_record,
+    subscriber_suppress,
+    unsubscribe_events_record,
+)
 from newsletter.tasks.subscribers import send_confirmation_email
 from newsroom.erased import erased_address_welcome_back
 from newsroom.errors import ApplicationError
@@ -163,29 +168,43 @@ def subscriber_confirm(*, subscriber_id: int, now: datetime | None = None) -> Su
     return subscriber
 
 
-def _unsubscribe_rows(rows: QuerySet[Subscriber], *, now: datetime) -> int:
-    """One UPDATE: those of `rows` on the list leave it; the others stay as they are."""
-    return rows.filter(status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.PENDING]).update(
-        status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
-    )
-
-
-def subscriber_unsubscribe(*, subscriber_id: int, now: datetime | None = None) -> bool:
-    """Take a subscriber off the list at once (no row lock wait). True if their status changed.
+def subscriber_unsubscribe(
+    *, subscriber_id: int, source: str = SubscriberEvent.Source.LINK, now: datetime | None = None
+) -> bool:
+    """Take a subscriber off the list at once. True if their status changed.
 
     An address already off the list (unsubscribed, bounced, complained) or erased stays so.
+    The change goes into their history, counted against the last issue they were sent.
     """
-    rows = Subscriber.objects.filter(pk=subscriber_id)
-    changed = _unsubscribe_rows(rows, now=now or timezone.now()) == 1
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = subscriber_suppress(
+            subscriber_id=subscriber_id, status=Subscriber.Status.UNSUBSCRIBED, now=now
+        )
+        if changed:
+            unsubscribe_events_record(subscriber_ids=[subscriber_id], source=source, now=now)
     if changed:
-        logger.info("newsletter.subscriber.unsubscribed", extra={"subscriber_id": subscriber_id})
+        logger.info(
+            "newsletter.subscriber.unsubscribed",
+            extra={"subscriber_id": subscriber_id, "source": str(source)},
+        )
     return changed
 
 
+@transaction.atomic
 def subscribers_unsubscribe(*, subscriber_ids: Iterable[int], now: datetime | None = None) -> int:
-    """Staff's bulk action: the subscribers named leave the list in one UPDATE. How many did."""
+    """Staff's bulk action: the subscribers named leave the list. How many did."""
+    now = now or timezone.now()
     ids = list(subscriber_ids)
-    changed = _unsubscribe_rows(Subscriber.objects.filter(pk__in=ids), now=now or timezone.now())
+    leaving = list(
+        Subscriber.objects.select_for_update()
+        .filter(pk__in=ids, status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.PENDING])
+        .values_list("pk", flat=True)
+    )
+    changed = Subscriber.objects.filter(pk__in=leaving).update(
+        status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+    )
+    unsubscribe_events_record(subscriber_ids=leaving, source=SubscriberEvent.Source.STAFF, now=now)
     logger.info(
         "newsletter.subscribers.unsubscribed", extra={"selected": len(ids), "changed": changed}
     )
@@ -203,36 +222,42 @@ _TRACKING_STATUS = {
     TrackingEvent.COMPLAINED: Subscriber.Status.COMPLAINED,
     TrackingEvent.UNSUBSCRIBED: Subscriber.Status.UNSUBSCRIBED,
 }
-# A later, weaker event never overrides a stronger suppression (an unsubscribe after a
-# complaint stays a complaint), so replays and out-of-order deliveries are harmless.
-_STATUS_STRENGTH = {
-    Subscriber.Status.PENDING: 0,
-    Subscriber.Status.ACTIVE: 0,
-    Subscriber.Status.UNSUBSCRIBED: 1,
-    Subscriber.Status.BOUNCED: 2,
-    Subscriber.Status.COMPLAINED: 3,
+_TRACKING_KIND = {
+    TrackingEvent.BOUNCED: SubscriberEvent.Kind.HARD_BOUNCE,
+    TrackingEvent.COMPLAINED: SubscriberEvent.Kind.COMPLAINT,
+    TrackingEvent.UNSUBSCRIBED: SubscriberEvent.Kind.UNSUBSCRIBE,
 }
 
 
 def subscriber_record_tracking_event(
     *, email: str, event: TrackingEvent, now: datetime | None = None
 ) -> bool:
-    """Apply a mail provider's bounce / complaint / unsubscribe to the address. True if changed."""
+    """Apply a mail provider's bounce / complaint / unsubscribe to the address. True if changed.
+
+    A later, weaker event never overrides a stronger suppression (an unsubscribe after a
+    complaint stays a complaint), so replays and out-of-order deliveries are harmless. A change
+    goes into the subscriber's history (without an issue: the webhook does not name ours).
+    """
     now = now or timezone.now()
     try:
         email = email_normalise(email)
     except ValidationError:
         return False
-    new_status = _TRACKING_STATUS[event]
-    floor = _STATUS_STRENGTH[new_status]
-    weaker = [status for status, strength in _STATUS_STRENGTH.items() if strength < floor]
-    updates: dict[str, object] = {"status": new_status, "updated_at": now}
-    if new_status == Subscriber.Status.UNSUBSCRIBED:
-        updates["unsubscribed_at"] = now
     subscriber_id = Subscriber.objects.filter(email=email).values_list("pk", flat=True).first()
     if subscriber_id is None:
         return False
-    changed = Subscriber.objects.filter(pk=subscriber_id, status__in=weaker).update(**updates) == 1
+    with transaction.atomic():
+        changed = subscriber_suppress(
+            subscriber_id=subscriber_id, status=_TRACKING_STATUS[event], now=now
+        )
+        if changed:
+            event_record(
+                subscriber_id=subscriber_id,
+                kind=_TRACKING_KIND[event],
+                source=SubscriberEvent.Source.PROVIDER,
+                issue_id=None,
+                suppressed=True,
+            )
     logger.info(
         "newsletter.subscriber.tracking_event",
         extra={"subscriber_id": subscriber_id, "event": str(event), "changed": changed},

@@ -1,3 +1,3 @@
 """Celery discovers `newsletter.tasks`; each module below registers its tasks on import."""
 
-from newsletter.tasks import sending, subscribers  # noqa: F401
+from newsletter.tasks import bounces, sending, subscribers  # noqa: F401

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from donations.models import Donation, Donor, Frequency, RecurringDonation
+from donations.models import Donation, Donor, RecurringDonation
 
 
 class DonorFactory(factory.django.DjangoModelFactory[Donor]):
@@ -21,7 +21,7 @@ class RecurringDonationFactory(factory.django.DjangoModelFactory[RecurringDonati
 
     donor = factory.SubFactory(DonorFactory)
     stripe_subscription_id = factory.Sequence(lambda n: f"sub_test{n:06d}")
-    frequency = Frequency.MONTHLY
+    frequency = "monthly"
     amount = Decimal("5.00")
     currency = "usd"
     status = RecurringDonation.Status.ACTIVE
@@ -32,7 +32,7 @@ class DonationFactory(factory.django.DjangoModelFactory[Donation]):
         model = Donation
 
     donor = factory.SubFactory(DonorFactory)
-    frequency = Frequency.ONCE
+    frequency = "once"
     amount = Decimal("25.00")
     currency = "usd"
     status = Donation.Status.PAID

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from donations.standin.signing import stripe_signature_header
+from donations.stripe_client import Event, parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
 WEBHOOK_PATH = "/stripe/webhook/"
@@ -37,10 +38,22 @@ def stripe_event(name: str, **object_fields: Any) -> dict[str, Any]:
     return event
 
 
+def recorded_objects() -> list[dict[str, Any]]:
+    """What Stripe holds for the recorded events' story: the monthly gift's subscription and its
+    price, as the handlers fetch them when an event names them by id only."""
+    subscription = copy.deepcopy(_load("customer_subscription_created")["data"]["object"])
+    return [subscription, *(copy.deepcopy(item["price"]) for item in subscription["items"]["data"])]
+
+
 def signature_header(
     payload: bytes, *, secret: str | None = None, timestamp: int | None = None
 ) -> str:
     return stripe_signature_header(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
+
+
+def parsed_event(name: str, **object_fields: Any) -> Event:
+    """A recorded event through the one parser, as the webhook view hands it on."""
+    return parse.event(stripe_event(name, **object_fields))
 
 
 def post_event(client: Client, event: dict[str, Any], **signing: Any) -> HttpResponse:

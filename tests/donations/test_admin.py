@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from donations import stripe_client
-from donations.models import Donation, Frequency, RecurringDonation
+from donations.models import Donation, RecurringDonation
 from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
@@ -48,7 +48,7 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     RecurringDonationFactory(amount=Decimal("5"), started_at=NOW - timedelta(days=8))
     RecurringDonationFactory(amount=Decimal("10"), started_at=NOW - timedelta(days=1))
     RecurringDonationFactory(
-        frequency=Frequency.ANNUAL, amount=Decimal("120"), started_at=NOW - timedelta(days=1)
+        frequency="annual", amount=Decimal("120"), started_at=NOW - timedelta(days=1)
     )
     RecurringDonationFactory(
         status=RecurringDonation.Status.CANCELLED,

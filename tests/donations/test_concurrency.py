@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 
 from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.standin import StripeStandin
 from donations.webhooks import stripe_event_process
-from tests.donations.stripe_events import stripe_event
+from tests.donations.stripe_events import parsed_event
 from tests.services import need_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,19 +43,21 @@ def _at_once(calls: list[Callable[[], Any]]) -> list[BaseException]:
 
 def test_the_same_event_delivered_eight_times_at_once_is_recorded_once() -> None:
     need_postgresql()
-    event = stripe_event("checkout_session_completed_once")
+    event = parsed_event("checkout_session_completed_once")
     errors = _at_once([lambda: stripe_event_process(event=event) for _ in range(8)])
     assert errors == []
     assert StripeEvent.objects.count() == 1
     assert Donation.objects.count() == 1
 
 
-def test_checkout_and_first_invoice_at_the_same_moment_make_one_payment() -> None:
+def test_checkout_and_first_invoice_at_the_same_moment_make_one_payment(
+    recorded_stripe: StripeStandin,
+) -> None:
     need_postgresql()
     events = [
-        stripe_event("checkout_session_completed_monthly"),
-        stripe_event("invoice_paid_first"),
-        stripe_event("customer_subscription_created"),
+        parsed_event("checkout_session_completed_monthly"),
+        parsed_event("invoice_paid_first"),
+        parsed_event("customer_subscription_created"),
     ]
     errors = _at_once([partial(stripe_event_process, event=event) for event in events])
     assert errors == []

@@ -15,10 +15,10 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from donations import stripe_client
 from donations.links import manage_link
 from donations.models import Donation, RecurringChange, RecurringDonation
 from donations.standin import StripeStandin
+from donations.stripe_client import calls
 from tests.donations.donor_flow import Donor as Giver
 from tests.donations.donor_flow import confirm_fields, gifts_on
 from tests.donations.factories import RecurringDonationFactory
@@ -37,7 +37,7 @@ def donor(
 
 def _refund(donor: Giver, session_id: str) -> None:
     intent = Donation.objects.get(stripe_checkout_session_id=session_id).stripe_payment_intent_id
-    stripe_client._client().v1.refunds.create({"payment_intent": intent or ""})
+    calls._client().v1.refunds.create({"payment_intent": intent or ""})
     donor.deliver()
 
 
@@ -251,7 +251,7 @@ def test_a_change_made_in_stripes_portal_comes_back_through_the_webhook_to_the_p
     """No call of ours: Stripe's own subscription.updated is all the page learns from."""
     donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
     gift = RecurringDonation.objects.get()
-    sdk = stripe_client._client()
+    sdk = calls._client()
     with donor.at("2026-03-08 10:00Z"):
         subscription = sdk.v1.subscriptions.retrieve(gift.stripe_subscription_id)
         item = subscription["items"]["data"][0]

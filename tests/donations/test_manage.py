@@ -23,9 +23,9 @@ def _link_from(body: str) -> str:
 
 
 def _customer(standin: StripeStandin, email: str) -> str:
-    from donations import stripe_client
+    from donations.stripe_client import calls
 
-    client = stripe_client._client()
+    client = calls._client()
     return str(client.v1.customers.create({"email": email})["id"])
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from donations.models import Frequency, RecurringDonation
+from donations.models import RecurringDonation
 from donations.selectors import active_recurring_donor_emails
 from tests.donations.factories import DonorFactory, RecurringDonationFactory
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_active_recurring_donor_emails_returns_only_active_monthly_and_annual_donors() -> None:
     RecurringDonationFactory(donor=DonorFactory(email="m@example.org"))
-    RecurringDonationFactory(donor=DonorFactory(email="a@example.org"), frequency=Frequency.ANNUAL)
+    RecurringDonationFactory(donor=DonorFactory(email="a@example.org"), frequency="annual")
     RecurringDonationFactory(
         donor=DonorFactory(email="c@example.org"), status=RecurringDonation.Status.CANCELLED
     )

@@ -17,17 +17,6 @@ from tests.donations.stripe_events import WEBHOOK_PATH, post_event, signature_he
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def deliver(client: Client, django_capture_on_commit_callbacks: Any) -> Any:
-    """Post a signed event and run what it queued on commit (tasks run eagerly in tests)."""
-
-    def post(event: dict[str, Any]) -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            return int(post_event(client, event).status_code)
-
-    return post
-
-
 def test_missing_signature_is_refused_with_400_and_records_nothing(client: Client) -> None:
     payload = json.dumps(stripe_event("checkout_session_completed_once")).encode()
     response = client.post(WEBHOOK_PATH, data=payload, content_type="application/json")

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
+from tests.newsletter.bounce_samples import bounce_listener  # noqa: F401  (a fixture)
+
 
 @pytest.fixture
 def isolated_cache() -> Iterator[None]:

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client, override_settings
 from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
-from newsletter.models import Subscriber
+from newsletter.models import Subscriber, SubscriberEvent
 from newsletter.services.issues import issue_send_now
 from tests.newsletter.factories import IssueFactory, IssueItemFactory, SubscriberFactory
 from tests.smtp_server import SMTPServer
@@ -81,6 +81,9 @@ def test_mail_to_the_list_unsubscribe_address_unsubscribes_that_subscriber_only(
     assert leaving.status == Subscriber.Status.UNSUBSCRIBED
     assert leaving.unsubscribed_at is not None
     assert staying.status == Subscriber.Status.ACTIVE
+    assert list(leaving.events.values_list("kind", "source", "issue_id")) == [
+        (SubscriberEvent.Kind.UNSUBSCRIBE, SubscriberEvent.Source.MAILTO, issue.pk)
+    ]
 
 
 @INBOUND

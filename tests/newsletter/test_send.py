@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks as CaptureOnCommit
 
-from donations.models import Donor, Frequency, RecurringDonation
+from donations.models import Donor, RecurringDonation
 from newsletter.models import Delivery, Issue, IssueItem, Subscriber
 from newsletter.services.issues import issue_send_now
 from newsletter.tasks.sending import sweep_deliveries
@@ -133,7 +133,7 @@ def test_active_recurring_donors_do_not_get_the_donation_ask(
     RecurringDonation.objects.create(
         donor=donor,
         stripe_subscription_id="sub_1",
-        frequency=Frequency.MONTHLY,
+        frequency="monthly",
         status=RecurringDonation.Status.ACTIVE,
     )
 

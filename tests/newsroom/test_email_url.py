@@ -5,7 +5,7 @@ from newsroom.email_url import email_settings_from_url
 
 def test_smtp_with_starttls_and_credentials() -> None:
     settings = email_settings_from_url("smtp+tls://user%40x:p%2Fw@mail.example.org:2525")
-    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert settings["EMAIL_BACKEND"] == "newsroom.smtp.backend.SMTPBackend"
     assert (settings["EMAIL_HOST"], settings["EMAIL_PORT"]) == ("mail.example.org", 2525)
     assert (settings["EMAIL_HOST_USER"], settings["EMAIL_HOST_PASSWORD"]) == ("user@x", "p/w")
     assert settings["EMAIL_USE_TLS"]

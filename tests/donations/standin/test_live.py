@@ -22,8 +22,12 @@ def test_every_event_of_a_payment_is_accepted_by_the_sites_webhook(
     from donations import stripe_client
 
     standin = stripe_standin_webhooks
+    from donations import frequencies
+
+    interval = frequencies.get(frequency).stripe_interval
+    recurring = stripe_client.Recurring(*interval) if interval else None
     session = stripe_client.checkout_session_create(
-        frequency=frequency, amount=Decimal("12.50"), currency="eur", product_name="Donation",
+        recurring=recurring, amount=Decimal("12.50"), currency="eur", product_name="Donation",
         metadata={"frequency": frequency}, success_url="http://testserver/ok",
         cancel_url="http://testserver/", idempotency_key=f"live-{frequency}-{order}",
     )  # fmt: skip
