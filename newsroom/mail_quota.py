@@ -2,8 +2,10 @@
 
 "Email me a manage link", newsletter sign-up and "Remind me later" take any address typed into a
 form, so without a cap anyone could have us write to a stranger without end. Every such email
-takes a slot from one count per address and clock hour (`MAIL_PER_ADDRESS_PER_HOUR`, 3 by
-default), shared by the three. The count lives in the cache under a keyed hash of the
+takes a slot from one count per address (`MAIL_PER_ADDRESS_PER_HOUR`, 3 by default), shared by
+the three, over a sliding hour: this clock hour's count plus the last hour's, weighted by how much
+of the last hour still lies within sixty minutes (so a burst either side of a full hour cannot
+double the cap). The count lives in the cache under a keyed hash of the
 normalised address (HMAC-SHA256 with a key derived from SECRET_KEY): the cache never holds the
 address, and without the secret nobody can test its keys against a list of addresses.
 
@@ -37,20 +39,26 @@ def mail_quota_key(email: str, *, hour: int | None = None) -> str:
 
 
 def mail_quota_take(*, email: str, purpose: str) -> bool:
-    """Take one of this hour's slots for mailing `email`; False when none is left, or when the
-    count cannot be read (the caller then sends nothing, and says nothing different)."""
-    key = mail_quota_key(email)
+    """Take one of the sliding hour's slots for mailing `email`; False when none is left, or
+    when the count cannot be read (the caller then sends nothing, and says nothing different)."""
+    now = time.time()
+    hour, into = divmod(now, WINDOW_SECONDS)
+    current, previous = (
+        mail_quota_key(email, hour=int(hour)),
+        mail_quota_key(email, hour=int(hour) - 1),
+    )
     try:
-        cache.add(key, 0, timeout=WINDOW_SECONDS)
+        counts = cache.get_many([current, previous])
+        used = counts.get(previous, 0) * (1 - into / WINDOW_SECONDS) + counts.get(current, 0)
+        if used + 1 > settings.MAIL_PER_ADDRESS_PER_HOUR:
+            logger.info("mail quota reached: nothing sent", extra={"purpose": purpose})
+            return False
+        cache.add(current, 0, timeout=2 * WINDOW_SECONDS)
         try:
-            count = cache.incr(key)
+            cache.incr(current)
         except ValueError:  # evicted between add and incr: count this one afresh
-            cache.set(key, 1, timeout=WINDOW_SECONDS)
-            count = 1
+            cache.set(current, 1, timeout=2 * WINDOW_SECONDS)
     except (RedisError, OSError):
         logger.warning("mail quota unreadable: nothing sent", extra={"purpose": purpose})
-        return False
-    if count > settings.MAIL_PER_ADDRESS_PER_HOUR:
-        logger.info("mail quota reached: nothing sent", extra={"purpose": purpose})
         return False
     return True
