@@ -232,3 +232,20 @@ def test_a_link_too_old_or_forged_cannot_ask_for_a_fresh_one(
         forged = client.post(f"/support/manage/{token[:-2]}xx/renew/")
     assert old.status_code == forged.status_code == 400
     assert mail.outbox == []
+
+
+def test_fresh_links_share_the_per_address_mail_cap(
+    client: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.MAIL_PER_ADDRESS_PER_HOUR = 2
+    donor = make_donor(email="capped@example.org")
+    with time_machine.travel("2026-01-01 12:00Z", tick=False):
+        token = manage_link.make(donor.pk)
+    with (
+        time_machine.travel("2026-01-02 12:00Z", tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post("/support/manage/", {"email": "capped@example.org"})
+        answers = [client.post(f"/support/manage/{token}/renew/") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]  # the same page either way
+    assert len(mail.outbox) == 2
