@@ -1,10 +1,13 @@
-"""Every email's Message-ID names this site's domain (from SITE_URL), never the machine's.
+"""Every email's Message-ID, and the name our SMTP client greets servers with (EHLO, which a
+receiving server writes into its Received header), name this site's domain (from SITE_URL),
+never the machine's.
 
 Django gives a message without a Message-ID `make_msgid(domain=DNS_NAME)`, where DNS_NAME is the
 host's fully qualified name (`socket.getfqdn()`): an internal host name reaches every recipient
-and differs from one worker machine to the next. Django has no setting for it, so `install()`
-(run once, from the app's `ready()`) points the name its message module reads at `SiteDomain`,
-which reads SITE_URL each time. The newsletter's own Message-IDs take `site_domain()` too.
+and differs from one worker machine to the next. Django has no setting for either, so `install()`
+(run once, from the app's `ready()`) points the name its message and SMTP modules read at
+`SiteDomain`, which reads SITE_URL each time. The newsletter's own Message-IDs take
+`site_domain()` too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import message as django_message
+from django.core.mail.backends import smtp as django_smtp
 from django.utils.encoding import punycode
 
 
@@ -33,3 +37,4 @@ class SiteDomain:
 
 def install() -> None:
     django_message.DNS_NAME = SiteDomain()  # type: ignore[attr-defined]
+    django_smtp.DNS_NAME = SiteDomain()  # type: ignore[attr-defined]

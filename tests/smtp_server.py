@@ -20,6 +20,7 @@ class ReceivedMessage:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    helo: str = ""  # the name the client greeted with (EHLO/HELO)
 
     @property
     def message(self) -> EmailMessage:
@@ -46,7 +47,12 @@ class RecordingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(
-                ReceivedMessage(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                ReceivedMessage(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.content,
+                    helo=str(session.host_name or ""),
+                )
             )
         return "250 Message accepted for delivery"
 

@@ -1,4 +1,4 @@
-"""Every email's Message-ID names the site's domain (SITE_URL), never the machine's host name."""
+"""Every email's Message-ID and our EHLO name the site's domain (SITE_URL), never the machine."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def test_every_kind_of_email_names_the_site_domain_in_its_message_id(
         "editor@example.org", "editor@news.example.org", "giver@example.org",
         "new@example.org", "reader@example.org",
     ]  # fmt: skip
+    # The name our client greets servers with (written into their Received header) too.
+    assert {m.helo for m in smtp_server.messages} == {"news.example.org"}
     for address, message in received.items():
         assert re.fullmatch(
             r"<[^@<>\s]+@news\.example\.org>", str(message["Message-ID"]).strip()
