@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
+from django.urls import reverse
 
 from newsroom.errors import ExpiredLink, InvalidLink
 from newsroom.signed_links import SignedLink, legacy_reader, token_url
@@ -59,17 +60,34 @@ def manage_url(*, donor_id: int, past_due: bool = False) -> str:
     return token_url("donations:manage_open", link.make(donor_id))
 
 
-def manage_token_read(token: str) -> int:
-    """The donor id a manage link (either kind) names; `ExpiredLink` or `InvalidLink`."""
+def _read_manage(read: Callable[[SignedLink], int]) -> int:
+    """Read with either kind of manage link; `ExpiredLink` wins over `InvalidLink`."""
     expired: ExpiredLink | None = None
     for link in (manage_link, past_due_manage_link):
         try:
-            return link.read(token)
+            return read(link)
         except ExpiredLink as error:
             expired = error
         except InvalidLink:
             continue
     raise expired or InvalidLink(extra={"purpose": "donations.manage"})
+
+
+def manage_token_read(token: str) -> int:
+    """The donor id a manage link (either kind) names; `ExpiredLink` or `InvalidLink`."""
+    return _read_manage(lambda link: link.read(token))
+
+
+def manage_token_read_expired(token: str) -> int:
+    """The donor id a genuine manage link names, even expired, for up to
+    `DONATIONS_MANAGE_LINK_RENEW_DAYS` past its age (to mail that donor a fresh one)."""
+    within = int(settings.DONATIONS_MANAGE_LINK_RENEW_DAYS) * 86400
+    return _read_manage(lambda link: link.read_expired(token, within=within))
+
+
+def manage_page_path(token: str) -> str:
+    """The donor's page for a token (a path: for redirects and forms on our own pages)."""
+    return reverse("donations:manage_open", kwargs={"token": token})
 
 
 def reminder_stop_url(*, reminder_id: int) -> str:

@@ -43,9 +43,16 @@ class FrequencyWords:
 
 
 class Donor(TimeStampedModel):
-    email = models.EmailField(unique=True, help_text="Normalised: trimmed and lower-cased.")
+    """Who gives. Erased at their request: email and name gone (the address is remembered only
+    as a keyed hash, `newsroom.erased`), Stripe customer id kept so a late event for that
+    customer finds this anonymous row instead of creating a donor with the address again."""
+
+    email = models.EmailField(
+        unique=True, null=True, blank=True, help_text="Normalised: trimmed and lower-cased."
+    )
     name = models.CharField(max_length=200, blank=True)
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Donor #{self.pk}"
@@ -74,6 +81,15 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
     status_changed_by_event_at = models.BigIntegerField(
         default=0, help_text="`created` of the Stripe event that last set the status."
     )
+    next_charge_at = models.DateTimeField(
+        null=True, blank=True, help_text="The end of the current period, from Stripe's events."
+    )
+    paused = models.BooleanField(default=False, help_text="Collection paused: no charges.")
+    terms_changed_by_event_at = models.BigIntegerField(
+        default=0,
+        help_text="When Stripe last set amount, frequency, next charge and pause (an event's "
+        "`created`, or the time of our own change that Stripe answered).",
+    )
 
     class Meta:
         verbose_name = "recurring gift"
@@ -81,6 +97,43 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} gift #{self.pk} ({self.status})"
+
+
+class RecurringChange(TimeStampedModel):
+    """A change the donor (or staff) made to a recurring gift, as Stripe accepted it: shown on
+    the donor's page and in the admin, and confirmed to the donor by one email."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", "Amount or frequency changed"
+        PAUSE = "pause", "Paused"
+        RESUME = "resume", "Resumed"
+        CANCEL = "cancel", "Cancelled"
+
+    class By(models.TextChoices):
+        DONOR = "donor", "The donor"
+        STAFF = "staff", "Staff"
+
+    recurring = models.ForeignKey(
+        RecurringDonation, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    by = models.CharField(max_length=8, choices=By.choices, default=By.DONOR)
+    old_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    new_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    old_frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
+    new_frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    request_key = models.CharField(
+        max_length=80, unique=True, help_text="The confirmed form's key: a double submit is one."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "recurring gift change"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (gift #{self.recurring_id})"
 
 
 class Donation(FrequencyWords, TimeStampedModel):

@@ -25,4 +25,4 @@ def active_recurring_donor_emails(emails: Iterable[str]) -> set[str]:
         status__in=ACTIVE_RECURRING,
         frequency__in=frequencies.recurring_values(),
     ).values_list("donor__email", flat=True)
-    return set(rows)
+    return {email for email in rows if email}

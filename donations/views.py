@@ -17,8 +17,6 @@ from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
 from donations.models import Currency
 from donations.services import checkout, manage, reminders
-from donations.services.errors import DonationError
-from newsroom.errors import InvalidLink
 from newsroom.ratelimit import limited, rate_limited
 
 logger = logging.getLogger(__name__)
@@ -41,7 +39,7 @@ def _stripe_forms(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _redirect_off_site(url: str) -> HttpResponse:
+def redirect_off_site(url: str) -> HttpResponse:
     """303 to Stripe's hosted page (Checkout or the Billing Portal)."""
     parts = urlsplit(url)
     response = HttpResponseRedirect(url, status=303)
@@ -87,7 +85,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if error.retry_after is not None:
             page["Retry-After"] = str(error.retry_after)
         return _stripe_forms(page)
-    response = _redirect_off_site(checkout_url)
+    response = redirect_off_site(checkout_url)
     _remember(request, response, CURRENCY_COOKIE, data["currency"], days=365)
     return response
 
@@ -125,26 +123,6 @@ def manage_request(request: HttpRequest) -> HttpResponse:
         return render(request, "donations/manage_sent.html")
     status = 400 if request.method == "POST" else 200
     return render(request, "donations/manage.html", {"form": form}, status=status)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited("manage", rate=_email_rate)
-def manage_open(request: HttpRequest, token: str) -> HttpResponse:
-    """GET (or HEAD) shows a button (mail scanners prefetch links); POST opens the Billing
-    Portal. A link that does not work shows the form that mails a fresh one."""
-    try:
-        if request.method != "POST":
-            manage.manage_donor(token=token)
-            return _stripe_forms(render(request, "donations/manage_open.html"))
-        url = manage.manage_portal_open(token=token)
-    except (DonationError, InvalidLink) as error:
-        context = {"form": EmailForm(), "problem": error.message}
-        return render(request, "donations/manage.html", context, status=400)
-    except stripe_client.StripeProblem as error:
-        logger.warning("billing portal failed", extra={"error": type(error).__name__})
-        page = render(request, "donations/manage_open.html", {"unavailable": True}, status=503)
-        return _stripe_forms(page)
-    return _redirect_off_site(url)
 
 
 @require_POST

@@ -55,6 +55,10 @@ def setup_beat_schedule(sender: Celery, **_: object) -> None:
             "task": "donations.tasks.send_due_reminders",
             "schedule": crontab(minute="*/15", app=app),
         },
+        "donations-enforce-retention": {
+            "task": "donations.tasks.enforce_retention",
+            "schedule": crontab(minute=17, hour=3, app=app),
+        },
         "donations-sweep-unsent-emails": {
             "task": "donations.tasks.sweep_unsent_emails",
             "schedule": 300.0,

@@ -4,7 +4,9 @@
 JSON for views marked `@json_errors`): its status, its message, `Retry-After` for errors that
 pass. `TokenPageMiddleware` marks every response of a URL that carries a `<token>`
 (confirm, unsubscribe, manage, reminder stop, draft preview, ...) `no-store` and
-`Referrer-Policy: no-referrer`, so neither a shared cache nor another site's logs keep it.
+`Referrer-Policy: same-origin`, so neither a shared cache nor another site's logs keep it.
+(Not `no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and
+Django's CSRF check rightly refuses them; `same-origin` sends nothing to other sites.)
 """
 
 from __future__ import annotations
@@ -85,5 +87,5 @@ class TokenPageMiddleware:
         match = request.resolver_match
         if match is not None and "token" in match.kwargs:
             add_never_cache_headers(response)
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = "same-origin"
         return response

@@ -49,6 +49,10 @@ SITE_NAME = env.str("SITE_NAME", default="The Independent Ledger")
 NEWSROOM_POSTAL_ADDRESS = env.str(
     "NEWSROOM_POSTAL_ADDRESS", default="The Independent Ledger, PO Box 1234, 1000 Freetown"
 )
+# The newsroom as a legal person, printed on receipts and yearly statements (for tax deductions
+# where they apply): its registered name and its registration (charity, company) number.
+NEWSROOM_LEGAL_NAME = env.str("NEWSROOM_LEGAL_NAME", default=SITE_NAME)
+NEWSROOM_REGISTRATION_NUMBER = env.str("NEWSROOM_REGISTRATION_NUMBER", default="")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -110,6 +114,13 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has several writers at once (web requests, the worker, Stripe's
+    # webhooks): a transaction takes the write lock when it begins and waits up to 20 s for it,
+    # instead of failing with "database is locked" when it later needs to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -323,8 +334,25 @@ DONATIONS_REMINDER_DAYS = env.int("DONATIONS_REMINDER_DAYS", default=30)
 DONATIONS_BANNER_HIDE_DAYS = env.int("DONATIONS_BANNER_HIDE_DAYS", default=14)
 DONATIONS_MANAGE_LINK_MAX_AGE = env.int("DONATIONS_MANAGE_LINK_MAX_AGE", default=3600)
 DONATIONS_PAST_DUE_LINK_MAX_AGE = env.int("DONATIONS_PAST_DUE_LINK_MAX_AGE", default=7 * 86400)
+# A genuine manage link past its age may still ask for a fresh one (mailed to the donor's own
+# address) for this many days; after that the donor types their address again.
+DONATIONS_MANAGE_LINK_RENEW_DAYS = env.int("DONATIONS_MANAGE_LINK_RENEW_DAYS", default=30)
 DONATIONS_CHECKOUT_RATE = env.str("DONATIONS_CHECKOUT_RATE", default="10/m")
 DONATIONS_EMAIL_RATE = env.str("DONATIONS_EMAIL_RATE", default="5/m")
+# Retention, enforced daily by the beat task `donations.tasks.enforce_retention` and stated on
+# the privacy page: days a donor's name is kept after their last gift (while no recurring gift
+# is active), days a gift keeps the page it was given on, and days a reminder's address is
+# kept after the reminder was due (one that could not be sent by then is dropped).
+DONATIONS_NAME_RETENTION_DAYS = env.int("DONATIONS_NAME_RETENTION_DAYS", default=730)
+DONATIONS_SOURCE_PAGE_RETENTION_DAYS = env.int("DONATIONS_SOURCE_PAGE_RETENTION_DAYS", default=90)
+DONATIONS_REMINDER_RETENTION_DAYS = env.int("DONATIONS_REMINDER_RETENTION_DAYS", default=14)
+for _name in (
+    "DONATIONS_NAME_RETENTION_DAYS",
+    "DONATIONS_SOURCE_PAGE_RETENTION_DAYS",
+    "DONATIONS_REMINDER_RETENTION_DAYS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 (days).")
 # Emails one address may be sent on request (manage link, newsletter confirmation, "Remind me
 # later") per hour, whoever asks; counted in the cache under a keyed hash, never the address.
 MAIL_PER_ADDRESS_PER_HOUR = env.int("MAIL_PER_ADDRESS_PER_HOUR", default=3)
@@ -417,6 +445,8 @@ LOGGING = {
         "axes": {**_TO_CONSOLE, "level": "WARNING"},
         # stripe's DEBUG lines hold whole response bodies (donor emails, Billing Portal URLs).
         "stripe": {**_TO_CONSOLE, "level": "WARNING"},
+        # WeasyPrint logs seven progress lines per PDF at INFO.
+        "weasyprint": {**_TO_CONSOLE, "level": "WARNING"},
         # aiosmtpd (the bounce listener) logs each peer's IP and every envelope address.
         "mail.log": {**_TO_CONSOLE, "level": "ERROR"},
     },

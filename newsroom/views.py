@@ -25,7 +25,13 @@ def article(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/privacy.html")
+    """The policy states the retention the beat task enforces, from the same settings."""
+    retention = {
+        "names": settings.DONATIONS_NAME_RETENTION_DAYS,
+        "source_pages": settings.DONATIONS_SOURCE_PAGE_RETENTION_DAYS,
+        "reminders": settings.DONATIONS_REMINDER_RETENTION_DAYS,
+    }
+    return render(request, "pages/privacy.html", {"retention": retention})
 
 
 @never_cache

@@ -20,6 +20,15 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
+# WeasyPrint (receipts and statements as PDF) needs Debian's pango.
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+  else
+    echo "PDF receipts need pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2
+  fi
+fi
 stamp=".venv/.installed-${extras:-base}-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -36,6 +36,16 @@ def smtp_server() -> Iterator[SMTPServer]:
 
 
 @pytest.fixture
+def empty_cache() -> Iterator[None]:
+    """Rate-limit and mail-quota counts live in the (shared) cache: start and end with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def celery_worker_process() -> Iterator[type[WorkerProcess]]:
     """Start real worker processes on the real Redis broker; they are stopped afterwards.
 

@@ -1,3 +1,3 @@
 """Django admin for donations; each module registers its ModelAdmins on import."""
 
-from donations.admin import gifts, records  # noqa: F401
+from donations.admin import donors, gifts, records  # noqa: F401

@@ -11,9 +11,10 @@ from django.utils.safestring import SafeString
 from donations import stripe_client
 from donations.admin import reports
 from donations.admin.links import stripe_link
-from donations.models import Donation, Donor, RecurringDonation
+from donations.models import Donation, RecurringChange, RecurringDonation
+from donations.services.emails import resend_receipt
 from donations.services.errors import DonationError
-from donations.services.staff import donation_refund, donor_erase, recurring_cancel
+from donations.services.staff import donation_refund, recurring_cancel
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -39,33 +40,6 @@ class RecurringInline(ReadOnlyInline):
     ordering = ("-created_at",)
 
 
-@admin.register(Donor)
-class DonorAdmin(admin.ModelAdmin):
-    list_display = ("email", "name", "created_at")
-    search_fields = ("email", "name")
-    date_hierarchy = "created_at"
-    readonly_fields = ("customer_link", "created_at", "updated_at")
-    exclude = ("stripe_customer_id",)
-    inlines = (RecurringInline, DonationInline)
-    actions = ("erase",)
-
-    @admin.action(description="Erase personal data (email, name, reminders); keep payments")
-    def erase(self, request: HttpRequest, queryset: QuerySet[Donor]) -> None:
-        done = 0
-        for donor in queryset:
-            try:
-                donor_erase(donor=donor)
-                done += 1
-            except DonationError as error:
-                self.message_user(request, f"Donor #{donor.pk}: {error.message}", messages.WARNING)
-        if done:
-            self.message_user(request, f"Erased {done} donor(s).", messages.SUCCESS)
-
-    @admin.display(description="Stripe customer")
-    def customer_link(self, donor: Donor) -> SafeString | str:
-        return stripe_link(donor.stripe_customer_id)
-
-
 @admin.register(Donation)
 class DonationAdmin(admin.ModelAdmin):
     list_display = ("pk", "donor", "amount", "currency", "frequency", "status", "paid_at")
@@ -73,7 +47,7 @@ class DonationAdmin(admin.ModelAdmin):
     search_fields = ("donor__email", "stripe_payment_intent_id", "stripe_invoice_id")
     date_hierarchy = "paid_at"
     list_select_related = ("donor",)
-    actions = ("refund",)
+    actions = ("refund", "receipt_resend")
     change_list_template = "admin/donations/donation/change_list.html"
     readonly_fields = (
         "donor", "recurring", "frequency", "amount", "currency", "status", "paid_at",
@@ -130,6 +104,49 @@ class DonationAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, f"Refunded {done} payment(s).", messages.SUCCESS)
 
+    @admin.action(description="Email the receipt again, with its PDF (paid payments)")
+    def receipt_resend(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
+        paid = list(
+            queryset.filter(status=Donation.Status.PAID, donor__email__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        for donation_id in paid:
+            resend_receipt.delay_on_commit(donation_id)
+        skipped = queryset.count() - len(paid)
+        self.message_user(
+            request,
+            f"Queued {len(paid)} receipt(s); skipped {skipped} not paid or without an address.",
+            messages.SUCCESS,
+        )
+
+
+class ChangeInline(ReadOnlyInline):
+    model = RecurringChange
+    fields = readonly_fields = (
+        "created_at", "kind", "by", "old_amount", "new_amount", "old_frequency",
+        "new_frequency", "currency", "notice_sent_at",
+    )  # fmt: skip
+    show_change_link = False
+
+
+@admin.register(RecurringChange)
+class RecurringChangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "recurring", "kind", "by", "old_amount", "new_amount", "currency")
+    list_filter = ("kind", "by", "currency", "created_at")
+    list_select_related = ("recurring",)
+    readonly_fields = (
+        "recurring", "kind", "by", "old_amount", "new_amount", "old_frequency", "new_frequency",
+        "currency", "notice_sent_at", "created_at", "updated_at",
+    )  # fmt: skip
+    exclude = ("request_key",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
 
 @admin.register(RecurringDonation)
 class RecurringDonationAdmin(admin.ModelAdmin):
@@ -139,10 +156,15 @@ class RecurringDonationAdmin(admin.ModelAdmin):
     list_select_related = ("donor",)
     actions = ("cancel",)
     readonly_fields = (
-        "donor", "frequency", "amount", "currency", "status", "started_at", "cancelled_at",
-        "subscription_link", "customer_link", "created_at", "updated_at",
+        "donor", "frequency", "amount", "currency", "status", "paused", "next_charge_at",
+        "started_at", "cancelled_at", "subscription_link", "customer_link", "created_at",
+        "updated_at",
     )  # fmt: skip
-    exclude = ("stripe_subscription_id", "stripe_customer_id", "status_changed_by_event_at")
+    exclude = (
+        "stripe_subscription_id", "stripe_customer_id", "status_changed_by_event_at",
+        "terms_changed_by_event_at",
+    )  # fmt: skip
+    inlines = (ChangeInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,12 +6,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from donations.admin.donors import ReminderForm
 from donations.admin.links import stripe_link
 from donations.models import FailedPayment, Reminder, StripeEvent
 
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
+    form = ReminderForm
     list_display = ("email", "due_at", "sent_at", "opted_out_at")
     list_filter = ("due_at", "sent_at")
     search_fields = ("email",)

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from donations import frequencies
 from donations.links import manage_url, reminder_stop_url
-from donations.models import Donation, Donor, FailedPayment, RecurringDonation, Reminder
+from donations.models import (
+    Donation,
+    Donor,
+    FailedPayment,
+    RecurringChange,
+    RecurringDonation,
+    Reminder,
+)
 from donations.stripe_client import dashboard_url
 from newsroom import mail
 from newsroom.task_base import task
@@ -29,7 +36,14 @@ from newsroom.task_base import task
 logger = logging.getLogger(__name__)
 
 
-def _send(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+def _send(
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    attachment: tuple[str, bytes] | None = None,
+) -> None:
     context = {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
@@ -37,7 +51,10 @@ def _send(*, to: str, subject: str, template: str, context: dict[str, Any]) -> N
         **context,
     }
     body = render_to_string(f"donations/email/{template}.txt", context)
-    mail.send(EmailMessage(subject=subject, body=body, to=[to]))
+    message = EmailMessage(subject=subject, body=body, to=[to])
+    if attachment is not None:
+        message.attach(attachment[0], attachment[1], "application/pdf")
+    mail.send(message)
 
 
 def _claimed_send(
@@ -66,13 +83,15 @@ def receipt_send(*, donation_id: int) -> bool:
     donation = Donation.objects.select_related("donor").filter(pk=donation_id).first()
     if donation is None or donation.donor is None or donation.status != Donation.Status.PAID:
         return False
-    donor = donation.donor
+    address = donation.donor.email
+    if not address:
+        return False  # erased
     recurring = frequencies.get(donation.frequency).is_recurring
     return _claimed_send(
         _one(Donation, donation_id),
         "receipt_sent_at",
         lambda: _send(
-            to=donor.email,
+            to=address,
             subject=f"Thank you for supporting {settings.SITE_NAME}",
             template="receipt",
             context={
@@ -89,8 +108,9 @@ def receipt_send(*, donation_id: int) -> bool:
 
 def past_due_notice_send(*, failure_id: int) -> bool:
     failure = FailedPayment.objects.select_related("recurring__donor").filter(pk=failure_id).first()
-    if failure is None or failure.recurring.donor is None:
+    if failure is None or failure.recurring.donor is None or not failure.recurring.donor.email:
         return False
+    address = failure.recurring.donor.email
     if failure.recurring.status != RecurringDonation.Status.PAST_DUE:
         return False  # paid meanwhile, or cancelled: nothing to fix
     donor = failure.recurring.donor
@@ -98,7 +118,7 @@ def past_due_notice_send(*, failure_id: int) -> bool:
         _one(FailedPayment, failure_id),
         "notice_sent_at",
         lambda: _send(
-            to=donor.email,
+            to=address,
             subject=f"Your gift to {settings.SITE_NAME} could not be collected",
             template="past_due",
             context={
@@ -114,7 +134,7 @@ def past_due_notice_send(*, failure_id: int) -> bool:
 def manage_link_send(*, donor_id: int) -> None:
     """Not claimed: every request for a link sends one (rate-limited at the view)."""
     donor = Donor.objects.filter(pk=donor_id).first()
-    if donor is None:
+    if donor is None or not donor.email:
         return
     try:
         _send(
@@ -187,6 +207,92 @@ def dispute_notice_send(*, donation_id: int) -> bool:
     )
 
 
+def recurring_change_notice_send(*, change_id: int) -> bool:
+    """Confirm a change of a recurring gift to its donor (once)."""
+    change = RecurringChange.objects.select_related("recurring__donor").filter(pk=change_id).first()
+    donor = change.recurring.donor if change is not None else None
+    if change is None or donor is None or not donor.email:
+        return False
+    address = donor.email
+    return _claimed_send(
+        _one(RecurringChange, change_id),
+        "notice_sent_at",
+        lambda: _send(
+            to=address,
+            subject=f"Your gift to {settings.SITE_NAME}: {change.get_kind_display().lower()}",
+            template="recurring_change",
+            context={
+                "change": change,
+                "new_adverb": frequencies.get(change.new_frequency).adverb,
+                "recurring": change.recurring,
+                "currency": change.currency.upper(),
+                "manage_url": settings.SITE_URL + reverse("donations:manage"),
+            },
+        ),
+        {"recurring_change": change_id},
+    )
+
+
+def _send_on_request(kind: str, log_extra: dict[str, Any], send: Callable[[], object]) -> bool:
+    """A mail staff asked for: sent each time they ask (not claimed); a refusal is logged."""
+    try:
+        send()
+    except mail.MailRefused as error:
+        logger.warning("email refused", extra={"kind": kind, **log_extra, **error.extra})
+        return False
+    logger.info("email sent", extra={"kind": kind, **log_extra})
+    return True
+
+
+def receipt_resend(*, donation_id: int) -> bool:
+    """The receipt of a paid payment again, with its PDF attached (staff's resend)."""
+    from donations import documents
+
+    donation = Donation.objects.select_related("donor").filter(pk=donation_id).first()
+    if donation is None or donation.status != Donation.Status.PAID:
+        return False
+    if donation.donor is None or not donation.donor.email:
+        return False
+    address = donation.donor.email
+    context = documents.receipt_context(donation)
+    attachment = (documents.receipt_filename(donation), documents.pdf("receipt", context))
+    return _send_on_request(
+        "receipt_resent",
+        {"donation": donation_id},
+        lambda: _send(
+            to=address,
+            subject=f"Your receipt from {settings.SITE_NAME}",
+            template="receipt_resent",
+            context={**context, "currency": donation.currency.upper()},
+            attachment=attachment,
+        ),
+    )
+
+
+def statement_send(*, donor_id: int, year: int, currency: str) -> bool:
+    """A donor's yearly statement for one currency, as a PDF attachment (staff's send)."""
+    from donations import documents
+
+    donor = Donor.objects.filter(pk=donor_id).first()
+    if donor is None or not donor.email:
+        return False
+    address = donor.email
+    statement = documents.statement_for(donor=donor, year=year, currency=currency)
+    context = documents.statement_context(donor=donor, statement=statement)
+    attachment = (documents.statement_filename(statement), documents.pdf("statement", context))
+    return _send_on_request(
+        "statement",
+        {"donor": donor_id, "year": year, "currency": currency},
+        lambda: _send(
+            to=address,
+            subject=f"Your {year} statement of gifts to {settings.SITE_NAME}",
+            template="statement",
+            context=context,
+            attachment=attachment,
+        ),
+    )
+
+
 @task(name="donations.tasks.send_receipt")
 def send_receipt(donation_id: int) -> bool:
     return receipt_send(donation_id=donation_id)
@@ -210,3 +316,18 @@ def send_reminder(reminder_id: int) -> bool:
 @task(name="donations.tasks.send_dispute_notice")
 def send_dispute_notice(donation_id: int) -> bool:
     return dispute_notice_send(donation_id=donation_id)
+
+
+@task(name="donations.tasks.send_recurring_change_notice")
+def send_recurring_change_notice(change_id: int) -> bool:
+    return recurring_change_notice_send(change_id=change_id)
+
+
+@task(name="donations.tasks.resend_receipt")
+def resend_receipt(donation_id: int) -> bool:
+    return receipt_resend(donation_id=donation_id)
+
+
+@task(name="donations.tasks.send_statement")
+def send_statement(donor_id: int, year: int, currency: str) -> bool:
+    return statement_send(donor_id=donor_id, year=year, currency=currency)

@@ -1,15 +1,15 @@
-"""The donor's manage link: signed, expiring, naming one donor (`donations.links`); it opens a
-Billing Portal session for that donor's Stripe customer and no other."""
+"""The donor's manage link: signed, expiring, naming one donor (`donations.links`). It opens
+the donor's page; from there a Billing Portal session is opened for the customer of the gift
+the donor chose (each recurring checkout has its own Stripe customer) and no other."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
-from django.urls import reverse
 
 from donations import stripe_client
-from donations.links import manage_token_read
+from donations.links import manage_page_path, manage_token_read, manage_token_read_expired
 from donations.models import Donor, RecurringDonation
 from donations.selectors import normalise_email
 from donations.services.emails import send_manage_link
@@ -19,18 +19,20 @@ from newsroom.mail_quota import mail_quota_take
 
 logger = logging.getLogger(__name__)
 
+INVALID = "This link is not valid. Ask for a new one below."
+
 
 def manage_donor(*, token: str) -> Donor:
     """The donor a valid, unexpired link names; `InvalidLink` / `ExpiredLink` otherwise."""
     try:
         donor_id = manage_token_read(token)
     except ExpiredLink as error:
-        raise ExpiredLink("This link has expired. Ask for a new one below.") from error
+        raise ExpiredLink("This link has expired. We can email you a fresh one.") from error
     except InvalidLink as error:
-        raise InvalidLink("This link is not valid. Ask for a new one below.") from error
-    donor = Donor.objects.filter(pk=donor_id).first()
+        raise InvalidLink(INVALID) from error
+    donor = Donor.objects.filter(pk=donor_id, email__isnull=False).first()
     if donor is None:  # erased since the link was sent
-        raise InvalidLink("This link is not valid. Ask for a new one below.")
+        raise InvalidLink(INVALID)
     return donor
 
 
@@ -39,34 +41,42 @@ def manage_link_request(*, email: str) -> None:
     answers the same either way, so nobody learns who donates). An address already sent its
     hourly share of requested mail gets nothing more."""
     donor = Donor.objects.filter(email=normalise_email(email)).first()
-    if donor is None or not mail_quota_take(email=donor.email, purpose="manage_link"):
+    if donor is None or not donor.email:
+        return
+    if not mail_quota_take(email=donor.email, purpose="manage_link"):
         return
     send_manage_link.delay_on_commit(donor.pk)
 
 
-def _customer_of(donor: Donor) -> str:
-    """The Stripe customer of the donor's latest recurring gift (a donor who gave again after
-    cancelling may have a newer customer), else the donor's own."""
-    latest = (
-        RecurringDonation.objects.filter(donor=donor)
-        .exclude(stripe_customer_id="")
-        .order_by("-created_at")
-        .values_list("stripe_customer_id", flat=True)
+def manage_link_renew(*, token: str) -> None:
+    """Mail a fresh link to the donor an expired (genuine) link names: to their own address,
+    never one the requester types. Capped with every mail sent on request to the address."""
+    try:
+        donor_id = manage_token_read_expired(token)
+    except InvalidLink as error:  # ExpiredLink too: too old to renew
+        raise InvalidLink(INVALID) from error
+    donor = Donor.objects.filter(pk=donor_id, email__isnull=False).first()
+    if donor is None or not donor.email:
+        return
+    if mail_quota_take(email=donor.email, purpose="manage_link"):
+        send_manage_link.delay_on_commit(donor_id)
+        logger.info("fresh manage link requested", extra={"donor": donor_id})
+
+
+def manage_portal_open(*, donor: Donor, recurring_id: int, token: str) -> str:
+    """The Billing Portal URL (on its card form) for the customer of one of the donor's
+    recurring gifts. The URL is a credential: the caller redirects to it and never logs it."""
+    recurring = (
+        RecurringDonation.objects.filter(pk=recurring_id, donor=donor)
+        .exclude(status=RecurringDonation.Status.CANCELLED)
         .first()
     )
-    return latest or donor.stripe_customer_id or ""
-
-
-def manage_portal_open(*, token: str) -> str:
-    """The Billing Portal URL for the donor the token names. The URL is a credential: the
-    caller redirects to it and never logs it."""
-    donor = manage_donor(token=token)
-    customer_id = _customer_of(donor)
-    if not customer_id:
-        raise DonationError("We have no recurring gift or saved card for this address.")
+    if recurring is None or not recurring.stripe_customer_id:
+        raise DonationError("We could not find that gift among your active ones.")
     portal = stripe_client.billing_portal_session_create(
-        customer_id=customer_id,
-        return_url=settings.SITE_URL + reverse("donations:support"),
+        customer_id=recurring.stripe_customer_id,
+        return_url=settings.SITE_URL + manage_page_path(token),
+        card_update=True,
     )
-    logger.info("billing portal opened", extra={"donor": donor.pk})
+    logger.info("billing portal opened", extra={"donor": donor.pk, "recurring": recurring.pk})
     return portal.url

@@ -16,6 +16,7 @@ from donations.models import Donor, FailedPayment, RecurringDonation
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_past_due_notice
 from donations.services.errors import DonationError
+from donations.services.gift_terms import recurring_terms_apply
 from donations.services.terms import GiftTerms, terms_of_subscription
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,9 @@ def recurring_sync_from_subscription(
         recurring.started_at = datetime.fromtimestamp(subscription.start_date, tz=UTC)
         recurring.save(update_fields=["started_at", "updated_at"])
     recurring_status_apply(recurring=recurring, status=status, at=event_created)
+    # Amount, frequency, next charge and pause as the subscription states them now (a change
+    # made on the donor's page or in the Billing Portal arrives here).
+    recurring_terms_apply(recurring=recurring, subscription=subscription, at=event_created)
 
 
 def recurring_payment_failed(

@@ -1,5 +1,6 @@
 """Actions staff take from the admin. Stripe is asked first; our rows change only when it
-agrees (and again, idempotently, when its webhook arrives)."""
+agrees (and again, idempotently, when its webhook arrives). Erasing a person's data is
+`newsroom.personal_data.personal_data_erase` (the same as the donor's own "Delete my data")."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import time
 from django.db import transaction
 
 from donations import stripe_client
-from donations.models import Donation, Donor, RecurringDonation, Reminder
-from donations.selectors import ACTIVE_RECURRING
+from donations.models import Donation, RecurringDonation
 from donations.services.errors import DonationError
 from donations.services.payments import donation_status_advance
 from donations.services.recurring import recurring_status_apply
@@ -52,22 +52,3 @@ def recurring_cancel(*, recurring: RecurringDonation) -> RecurringDonation:
         extra={"subscription": recurring.stripe_subscription_id},
     )
     return locked
-
-
-def donor_erase(*, donor: Donor) -> Donor:
-    """Forget who the donor is (email, name, Stripe customer) and their reminders; keep the
-    payments, which the newsroom's accounts need, under an anonymous donor. The customer in
-    Stripe is erased there, by staff. Active recurring gifts must
-    be cancelled first, or Stripe would go on charging someone we can no longer reach."""
-    if donor.recurring.filter(status__in=ACTIVE_RECURRING).exists():
-        raise DonationError("Cancel this donor's active recurring gifts before erasing them.")
-    with transaction.atomic():
-        Reminder.objects.filter(email=donor.email).delete()
-        donor.email = f"erased-{donor.pk}@invalid"
-        donor.name = ""
-        donor.stripe_customer_id = None  # a later payment makes a new donor, not this one
-        donor.save(update_fields=["email", "name", "stripe_customer_id", "updated_at"])
-        # A manage link already emailed opens the portal of a gift's customer: no more.
-        donor.recurring.update(stripe_customer_id="")
-    logger.info("donor erased", extra={"donor": donor.pk})
-    return donor

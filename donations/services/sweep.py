@@ -9,8 +9,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from donations.models import Donation, FailedPayment
-from donations.services.emails import send_dispute_notice, send_past_due_notice, send_receipt
+from donations.models import Donation, FailedPayment, RecurringChange
+from donations.services.emails import (
+    send_dispute_notice,
+    send_past_due_notice,
+    send_receipt,
+    send_recurring_change_notice,
+)
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
@@ -41,18 +46,28 @@ def unsent_emails_requeue(*, now: datetime | None = None) -> int:
         if settings.STAFF_NOTIFICATION_EMAILS  # nobody to tell: nothing to re-queue
         else []
     )
+    changes = list(
+        RecurringChange.objects.filter(
+            notice_sent_at=None, recurring__donor__email__isnull=False, **window
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for change_id in changes:
+        send_recurring_change_notice.delay_on_commit(change_id)
     for donation_id in receipts:
         send_receipt.delay_on_commit(donation_id)
     for failure_id in notices:
         send_past_due_notice.delay_on_commit(failure_id)
     for donation_id in disputes:
         send_dispute_notice.delay_on_commit(donation_id)
-    if receipts or notices or disputes:
-        logger.warning(
-            "re-queued unsent emails",
-            extra={"receipts": len(receipts), "notices": len(notices), "disputes": len(disputes)},
-        )
-    return len(receipts) + len(notices) + len(disputes)
+    counts = {
+        "receipts": len(receipts),
+        "notices": len(notices),
+        "disputes": len(disputes),
+        "changes": len(changes),
+    }
+    if any(counts.values()):
+        logger.warning("re-queued unsent emails", extra=counts)
+    return sum(counts.values())
 
 
 @task(name="donations.tasks.sweep_unsent_emails")

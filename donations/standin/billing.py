@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from donations.standin import objects
+from donations.standin import changes, objects
 from donations.standin.params import (
     Params,
     StripeError,
@@ -93,7 +93,9 @@ SUBSCRIPTION_PARAMS = {
     "default_payment_method",
     "description",
     "expand",
+    "items",
     "metadata",
+    "pause_collection",
     "proration_behavior",
 }
 
@@ -138,8 +140,12 @@ def subscription_update(store: Store, sub_id: str, params: Params) -> Obj:
     if new_metadata != sub["metadata"]:
         previous["metadata"] = sub["metadata"]
         sub["metadata"] = new_metadata
+    interval_changed = changes.items_apply(store, sub, params, previous)
+    changes.pause_apply(sub, params, previous)
     if previous:
         store.emit("customer.subscription.updated", sub, previous)
+    if interval_changed:
+        changes.new_period_invoice(store, sub)
     return sub
 
 
@@ -186,6 +192,9 @@ def subscription_renew(store: Store, sub_id: str, *, succeeded: bool = True) -> 
         _end(store, sub, reason="cancellation_requested")
         return store.objects[str(sub["latest_invoice"])]
     previous_items = _next_period(store, sub)
+    if sub.get("pause_collection"):
+        store.emit("customer.subscription.updated", sub, {"items": previous_items})
+        return changes.paused_renewal(store, sub)
     email = store.private.get(sub_id, {}).get("email")
     inv = store.add(
         objects.invoice(sub=sub, billing_reason="subscription_cycle", email=email, now=store.now())

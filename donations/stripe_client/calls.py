@@ -150,13 +150,18 @@ def invoice_payment_intent_id(invoice_id: str) -> str:
     return next(paid, "") or ""
 
 
-def billing_portal_session_create(*, customer_id: str, return_url: str) -> PortalSession:
-    """A Billing Portal session for this one customer. Its URL is a credential: never log it."""
-    session = _call(
-        lambda: _client().v1.billing_portal.sessions.create(
-            {"customer": customer_id, "return_url": return_url}
-        )
-    )
+def billing_portal_session_create(
+    *, customer_id: str, return_url: str, card_update: bool = False
+) -> PortalSession:
+    """A Billing Portal session for this one customer (opened on its card form when
+    `card_update`). Its URL is a credential: never log it."""
+    params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
+    if card_update:
+        params["flow_data"] = {
+            "type": "payment_method_update",
+            "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+        }
+    session = _call(lambda: _client().v1.billing_portal.sessions.create(params))  # type: ignore[arg-type]
     return _parsed(parse.portal_session, session, "billing_portal.session")
 
 
@@ -174,6 +179,69 @@ def subscription_cancel(subscription_id: str) -> str:
         if ended.status not in ENDED_SUBSCRIPTION_STATUSES:
             raise
         return ended.status
+
+
+def _subscription_update(
+    subscription_id: str, params: dict[str, Any], idempotency_key: str
+) -> Subscription:
+    updated = _call(
+        lambda: _client().v1.subscriptions.update(
+            subscription_id,
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": idempotency_key},
+        )
+    )
+    return _parsed(parse.subscription, updated, "subscription")
+
+
+def subscription_price_change(
+    *,
+    subscription: Subscription,
+    amount: Decimal,
+    interval: Recurring,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> Subscription:
+    """A new amount and/or interval for the subscription's one item, with proration off (the
+    period already paid stays as paid). Stripe restarts the period on a new interval: it
+    charges the new amount at once and then every interval from today."""
+    item = subscription.item
+    if item is None or item.price.product_id is None or item.price.unit_amount is None:
+        raise StripeRefused("subscription has no priced item to change", code="no_item")
+    currency = item.price.unit_amount.currency
+    price_data = {
+        "currency": currency,
+        "product": item.price.product_id,
+        "unit_amount": to_minor(amount, currency),
+        "recurring": {"interval": interval.interval, "interval_count": interval.interval_count},
+    }
+    params = {
+        "items": [{"id": item.id, "price_data": price_data, "quantity": 1}],
+        "proration_behavior": "none",
+        "metadata": metadata,
+    }
+    return _subscription_update(subscription.id, params, idempotency_key)
+
+
+def subscription_pause(subscription_id: str, *, idempotency_key: str) -> Subscription:
+    """Stop collecting: the renewals that fall while paused are voided, nothing is charged."""
+    params = {"pause_collection": {"behavior": "void"}}
+    return _subscription_update(subscription_id, params, idempotency_key)
+
+
+def subscription_resume(subscription_id: str, *, idempotency_key: str) -> Subscription:
+    """Collect again from the next renewal on (an empty value clears `pause_collection`)."""
+    return _subscription_update(subscription_id, {"pause_collection": ""}, idempotency_key)
+
+
+def customer_delete(customer_id: str) -> None:
+    """Delete the customer in Stripe (saved cards and details go; its payments stay in Stripe's
+    records). One already deleted, or unknown, is not an error."""
+    try:
+        _call(lambda: _client().v1.customers.delete(customer_id))
+    except StripeRefused as error:
+        if error.code != "resource_missing":
+            raise
 
 
 def refund_create(*, payment_intent_id: str, idempotency_key: str) -> Refund:

@@ -21,6 +21,14 @@ class Price:
     id: str
     unit_amount: Money | None  # None for a price without a fixed amount (tiers, pay-what-you-want)
     recurring: Recurring | None  # None for a one-time price
+    product_id: str | None = None  # a new price for the same gift names the same product
+
+
+@dataclass(frozen=True)
+class SubscriptionItem:
+    id: str
+    price: Price
+    current_period_end: int | None  # when the period paid for ends: the next charge
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,16 @@ class Subscription:
     customer_id: str | None
     start_date: int | None
     prices: tuple[Price, ...]  # the price of each item, in order (ours have one)
+    items: tuple[SubscriptionItem, ...] = ()  # the items themselves (ids, periods)
+    paused: bool = False  # `pause_collection` is set: renewals charge nothing
 
     @property
     def price(self) -> Price | None:
         return self.prices[0] if self.prices else None
+
+    @property
+    def item(self) -> SubscriptionItem | None:
+        return self.items[0] if self.items else None
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ def price(fields: Fields) -> objects.Price:
     unit_amount = fields.money("unit_amount", fields.currency())
     return objects.Price(
         id=fields.required_id("id"),
+        product_id=fields.id("product"),
         unit_amount=unit_amount,
         recurring=None
         if recurring is None
@@ -160,13 +161,24 @@ def price(fields: Fields) -> objects.Price:
     )
 
 
+def subscription_item(fields: Fields) -> objects.SubscriptionItem:
+    return objects.SubscriptionItem(
+        id=fields.required_id("id"),
+        price=price(fields.required_child("price")),
+        current_period_end=fields.timestamp("current_period_end"),
+    )
+
+
 def subscription(fields: Fields) -> objects.Subscription:
+    items = tuple(subscription_item(item) for item in fields.items("items"))
     return objects.Subscription(
         id=fields.required_id("id"),
         status=fields.required_text("status", max_length=40),
         customer_id=fields.id("customer"),
         start_date=fields.timestamp("start_date"),
-        prices=tuple(price(item.required_child("price")) for item in fields.items("items")),
+        prices=tuple(item.price for item in items),
+        items=items,
+        paused=fields.child("pause_collection") is not None,
     )
 
 

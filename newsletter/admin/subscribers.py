@@ -5,7 +5,6 @@ Every change goes through `newsletter.services`; the admin only parses and prese
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from newsletter.services.subscriber_data import (
     subscribers_import_csv,
 )
 from newsletter.services.subscribers import SubscriberError, subscribers_unsubscribe
+from newsroom.downloads import json_attachment
 
 
 def _csv_response(queryset: QuerySet[Subscriber]) -> StreamingHttpResponse:
@@ -134,7 +134,8 @@ class SubscriberAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     f"Imported {result.created} new subscriber(s); skipped {result.existing} "
-                    f"already on the list and {result.invalid} invalid address(es).",
+                    f"already on the list, {result.invalid} invalid address(es) and "
+                    f"{result.erased} erased on request.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:newsletter_subscriber_changelist"))
@@ -154,13 +155,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         self._require(request, "view")
         get_object_or_404(Subscriber, pk=pk)
         data = subscriber_data_export(subscriber_id=pk)
-        response = HttpResponse(
-            json.dumps(data, indent=2, ensure_ascii=False),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="subscriber-{pk}.json"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return json_attachment(data, filename=f"subscriber-{pk}.json")
 
     def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require(request, "change")

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, Subscriber
 from newsletter.services.subscribers import SubscriberError, email_normalise
+from newsroom.erased import erased_address_remember, erased_addresses_among
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class ImportResult:
     created: int
     existing: int
     invalid: int
+    erased: int = 0  # erased at their owner's request: never re-added by an import
 
 
 def _addresses_from_csv(data: bytes) -> Iterator[str]:
@@ -81,20 +83,24 @@ def subscribers_import_csv(
             invalid += 1
     label = (IMPORTED_SOURCE_PREFIX + consent_source)[:200]
     created = 0
-    emails = list(valid)
+    erased = erased_addresses_among(valid)
+    emails = [email for email in valid if email not in erased]
     with transaction.atomic():
         for start in range(0, len(emails), IMPORT_BATCH):
             chunk = emails[start : start + IMPORT_BATCH]
             known = set(Subscriber.objects.filter(email__in=chunk).values_list("email", flat=True))
             new_rows = [_imported(email, label, now) for email in chunk if email not in known]
             created += len(Subscriber.objects.bulk_create(new_rows, ignore_conflicts=True))
-    result = ImportResult(created=created, existing=len(emails) - created, invalid=invalid)
+    result = ImportResult(
+        created=created, existing=len(emails) - created, invalid=invalid, erased=len(erased)
+    )
     logger.info(
         "newsletter.subscribers.imported",
         extra={
             "imported": result.created,
             "skipped_existing": result.existing,
             "skipped_invalid": result.invalid,
+            "skipped_erased": result.erased,
             "label": label,
         },
     )
@@ -180,11 +186,14 @@ def _json_value(value: Any) -> Any:
 
 @transaction.atomic
 def subscriber_erase(*, subscriber_id: int) -> None:
-    """Delete a subscriber and their delivery history for good (a right-to-erasure request)."""
-    deleted_deliveries, _ = Delivery.objects.filter(subscriber_id=subscriber_id).delete()
-    deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
-    if not deleted:
+    """Delete a subscriber and their delivery history for good (a right-to-erasure request);
+    the address is remembered only as a keyed hash, so no import brings it back."""
+    email = Subscriber.objects.filter(pk=subscriber_id).values_list("email", flat=True).first()
+    if email is None:
         raise SubscriberError("No such subscriber.")
+    deleted_deliveries, _ = Delivery.objects.filter(subscriber_id=subscriber_id).delete()
+    Subscriber.objects.filter(pk=subscriber_id).delete()
+    erased_address_remember(email)
     logger.info(
         "newsletter.subscriber.erased",
         extra={"subscriber_id": subscriber_id, "deliveries": deleted_deliveries},

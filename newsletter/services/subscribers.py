@@ -24,6 +24,7 @@ from newsletter.services.suppression import (
     unsubscribe_events_record,
 )
 from newsletter.tasks.subscribers import send_confirmation_email
+from newsroom.erased import erased_address_welcome_back
 from newsroom.errors import ApplicationError
 from newsroom.mail_quota import mail_quota_take
 
@@ -160,6 +161,9 @@ def subscriber_confirm(*, subscriber_id: int, now: datetime | None = None) -> Su
     subscriber.confirmed_at = now or timezone.now()
     subscriber.unsubscribed_at = None
     subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
+    # Signed up through the form and confirmed: an address once erased is welcome back, with
+    # the consent this sign-up recorded.
+    erased_address_welcome_back(subscriber.email)
     logger.info("newsletter.subscriber.confirmed", extra={"subscriber_id": subscriber.pk})
     return subscriber
 

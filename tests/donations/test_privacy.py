@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from donations.models import Donation, RecurringDonation
 from donations.standin import StripeStandin
 from newsroom.logs import JsonFormatter, KeyValueFormatter
 from tests.donations.flow import checkout, deliver_all
@@ -33,7 +34,13 @@ def test_no_email_address_ip_or_portal_url_reaches_the_logs_even_at_debug(
     link = next(
         line.strip() for line in mail.outbox[-1].body.splitlines() if "/support/manage/" in line
     )
-    portal = client.post(link.removeprefix("http://testserver"))
+    path = link.removeprefix("http://testserver")
+    gift = RecurringDonation.objects.get()
+    payment = Donation.objects.get()
+    assert client.get(path).status_code == 200  # the donor's page, its documents, its data
+    assert client.get(f"{path}receipts/{payment.pk}/pdf/").status_code == 200
+    assert client.get(f"{path}data/").status_code == 200
+    portal = client.post(f"{path}gifts/{gift.pk}/card/")
     assert portal.status_code == 303
     token = link.rstrip("/").rsplit("/", 1)[-1]
     client.get(f"/support/manage/{token}/no-such-page/")  # Django logs a 404's path

@@ -69,8 +69,8 @@ def test_csv_import_creates_active_subscribers_and_reports_counts(staff: Client)
     )
     assert response.status_code == 200
     assert (
-        "Imported 2 new subscriber(s); skipped 1 already on the list and 2 invalid address(es)."
-        in response.content.decode()
+        "Imported 2 new subscriber(s); skipped 1 already on the list, 2 invalid address(es) "
+        "and 0 erased on request." in response.content.decode()
     )
     ann = Subscriber.objects.get(email="ann@example.org")
     assert ann.status == Subscriber.Status.ACTIVE

@@ -67,7 +67,7 @@ def test_every_page_reached_by_a_token_is_no_store_and_sends_no_referrer(
 ) -> None:
     response = client.get(path())  # type: ignore[operator]
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("token", ["garbage", "a" * 38, "%00", "x:y:z"])

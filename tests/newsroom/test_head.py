@@ -3,6 +3,8 @@ and a HEAD on a link that acts when POSTed changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -12,13 +14,18 @@ from donations.models import Reminder
 from donations.services.reminders import reminder_create
 from newsletter.models import Subscriber
 from newsletter.tokens import confirm_url, issue_preview_url, unsubscribe_url
-from tests.donations.factories import make_donor
+from tests.donations.factories import DonationFactory, make_donor
 from tests.newsletter.factories import IssueFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 # Endpoints that only take a POST (forms' targets, webhooks), not pages anybody opens.
-POST_ONLY = {"donations:checkout", "donations:remind_me", "donations:stripe_webhook"}
+POST_ONLY = {
+    "donations:checkout", "donations:remind_me", "donations:stripe_webhook",
+    # the donor's page: changes, card, delete, a fresh link (each POST, with a confirmation)
+    "donations:manage_renew", "donations:donor_card", "donations:donor_gift_action",
+    "donations:donor_data_delete",
+}  # fmt: skip
 # Namespaces that are not the site's public pages: the staff admin and anymail's webhooks.
 NOT_PUBLIC_NAMESPACES = ("admin", "anymail")
 
@@ -35,6 +42,9 @@ def public_urls() -> dict[str, str]:
     draft = IssueFactory.create()
     reminder = reminder_create(email="later@example.org")
     assert reminder is not None
+    payment = DonationFactory.create(paid_at=datetime(2026, 3, 1, tzinfo=UTC))
+    assert payment.donor is not None
+    donor_page = _local(manage_url(donor_id=payment.donor.pk))
     return {
         "article": "/",
         "favicon": "/favicon.ico",  # a redirect to the static icon
@@ -44,6 +54,11 @@ def public_urls() -> dict[str, str]:
         "thank_you": "/support/thank-you/?session_id=cs_test_abc",
         "manage": "/support/manage/",
         "manage_open": _local(manage_url(donor_id=make_donor().pk)),
+        "donor_receipt": f"{donor_page}receipts/{payment.pk}/",
+        "donor_receipt_pdf": f"{donor_page}receipts/{payment.pk}/pdf/",
+        "donor_statement": f"{donor_page}statements/2026/usd/",
+        "donor_statement_pdf": f"{donor_page}statements/2026/usd/pdf/",
+        "donor_data": f"{donor_page}data/",
         "reminder_opt_out": _local(reminder_stop_url(reminder_id=reminder.pk)),
         "signup": "/newsletter/",
         "confirm": _local(confirm_url(pending.pk)),
