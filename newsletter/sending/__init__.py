@@ -5,7 +5,8 @@ connections (SMTP) or in provider batch calls (anymail), and mark each row.
 and its window. `claims` is the ledger's SQL, `smtp` and `providers` the two ways out.
 """
 
-from newsletter.sending.lane import LaneResult, run_lane
+from newsletter.sending.lane import run_lane
 from newsletter.sending.outcomes import TransientSendError
+from newsletter.sending.results import LaneResult
 
 __all__ = ["LaneResult", "TransientSendError", "run_lane"]

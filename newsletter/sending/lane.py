@@ -34,8 +34,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.conf import settings
@@ -47,25 +46,13 @@ from newsletter.models import Issue
 from newsletter.rendering import RenderedIssue, render_issue
 from newsletter.sending import providers
 from newsletter.sending.messages import MessageFactory
-from newsletter.sending.pool import Sender, SenderPool
+from newsletter.sending.pool import SenderPool
+from newsletter.sending.results import LaneResult, Transport
 from newsletter.sending.smtp import SMTPMessages, SMTPSender
 from newsletter.sending.stream import Stream
 from newsletter.sending.throttle import SendThrottle
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class LaneResult:
-    batches: int = 0
-    claimed: int = 0
-    sent: int = 0
-    deferred: int = 0
-    failed: int = 0
-    skipped: int = 0
-    bounced: int = 0
-    stopped: bool = False  # the issue is not sending (paused, cancelled, sent)
-    more: bool = False  # the lane's time was up with batches still claimable
 
 
 _rendered: OrderedDict[tuple[int, datetime], RenderedIssue] = OrderedDict()
@@ -79,19 +66,6 @@ def rendered_issue(issue: Issue) -> RenderedIssue:
         while len(_rendered) > 4:
             _rendered.popitem(last=False)
     return _rendered[key]
-
-
-@dataclass(frozen=True)
-class Transport:
-    """How this deployment sends: sender threads, units per call, the unmarked window."""
-
-    make_sender: Callable[[], Sender]
-    threads: int
-    unit_size: int
-    window: int  # units
-    # Batches a lane holds at once: the next is claimed while one drains; with provider
-    # batch calls a ledger batch may be a single call, so enough to keep every thread busy.
-    open_batches: int = 2
 
 
 def transport_for(factory: MessageFactory) -> Transport:

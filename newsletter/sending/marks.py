@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,10 +14,8 @@ from newsletter.models import Issue
 from newsletter.sending import claims
 from newsletter.sending.outcomes import Outcome, retry_delay
 from newsletter.sending.pool import Job, SenderPool
+from newsletter.sending.results import LaneResult
 from newsletter.services.bounces import delivery_refused_record
-
-if TYPE_CHECKING:
-    from newsletter.sending.lane import LaneResult
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,9 +22,7 @@ from newsletter.sending import claims, providers
 from newsletter.sending.marks import Marks
 from newsletter.sending.outcomes import TransientSendError
 from newsletter.sending.pool import Job, SenderPool
-
-if TYPE_CHECKING:
-    from newsletter.sending.lane import LaneResult, Transport
+from newsletter.sending.results import LaneResult, Transport
 
 logger = logging.getLogger(__name__)
 
