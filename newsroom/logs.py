@@ -34,11 +34,16 @@ _QUOTE = re.compile(r'[\s="]')
 
 
 def record_extras(record: logging.LogRecord) -> dict[str, Any]:
-    """The fields a caller passed through `extra=` (everything not standard on a record)."""
+    """The fields a caller passed through `extra=` (everything not standard on a record).
+
+    Celery's task lines pass their whole message again as `data`; the line already says it.
+    """
     return {
         key: value
         for key, value in vars(record).items()
-        if key not in _STANDARD and not key.startswith("_")
+        if key not in _STANDARD
+        and not key.startswith("_")
+        and not (key == "data" and record.name.startswith("celery."))
     }
 
 
