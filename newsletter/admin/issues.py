@@ -25,8 +25,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from newsletter.feed_import import Candidate, FeedError, feed_candidates
+from newsletter.figures import issue_outcomes
 from newsletter.models import Delivery, Issue, IssueItem
-from newsletter.outcomes import issue_outcomes
 from newsletter.rendering import render_issue
 from newsletter.services.issues import (
     IssueStateError,

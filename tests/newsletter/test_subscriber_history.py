@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from newsletter.figures import issue_outcomes
 from newsletter.models import Delivery, Issue, Subscriber, SubscriberEvent
-from newsletter.outcomes import issue_outcomes
 from newsletter.services.bounces import delivery_bounce_record, delivery_complaint_record
 from newsletter.services.subscribers import TrackingEvent, subscriber_record_tracking_event
 from newsletter.tokens import unsubscribe_url
