@@ -88,7 +88,11 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
     terms_changed_by_event_at = models.BigIntegerField(
         default=0,
         help_text="When Stripe last set amount, frequency, next charge and pause (an event's "
-        "`created`, or the time of our own change that Stripe answered).",
+        "`created`, an invoice's `created`, or the time of our own change that Stripe "
+        "answered; 0 while only the checkout stated them).",
+    )
+    stripe_price_id = models.CharField(
+        max_length=255, blank=True, help_text="The Stripe price the terms were read from."
     )
 
     class Meta:
@@ -193,7 +197,7 @@ class Donation(FrequencyWords, TimeStampedModel):
         return f"Payment #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
 
 
-class FailedPayment(TimeStampedModel):
+class FailedPayment(FrequencyWords, TimeStampedModel):
     """A failed renewal invoice; the donor gets one "fix your card" email for it."""
 
     recurring = models.ForeignKey(
@@ -201,6 +205,13 @@ class FailedPayment(TimeStampedModel):
     )
     stripe_invoice_id = models.CharField(max_length=255, unique=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # What the invoice asked for (its amount due and currency) and its price's frequency; empty
+    # on rows recorded before these were kept.
+    frequency = models.CharField(
+        max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES, blank=True
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
 
     class Meta:
         verbose_name = "failed renewal"
