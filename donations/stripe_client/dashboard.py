@@ -34,6 +34,7 @@ def dashboard_url(object_id: str, *, livemode: bool | None = None) -> str:
         "ch_": "payments",
         "cs_": "checkout/sessions",
         "evt_": "events",
+        "price_": "prices",
     }
     path = next((p for prefix, p in paths.items() if object_id.startswith(prefix)), "search")
     test = "" if livemode else "test/"
