@@ -72,9 +72,10 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Terms as Stripe states them (`services/gift_terms.py`): no default, nothing invented.
     frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
     started_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
