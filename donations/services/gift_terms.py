@@ -35,6 +35,8 @@ from donations.services.terms import GiftTerms, terms_of_invoice, terms_of_price
 
 logger = logging.getLogger(__name__)
 
+FIRST_INVOICE_REASON = "subscription_create"  # the invoice its checkout paid
+
 
 def _store(recurring: RecurringDonation, values: dict[str, object], at: int) -> bool:
     changed = [name for name, value in values.items() if getattr(recurring, name) != value]
@@ -86,11 +88,14 @@ def invoice_terms(*, recurring: RecurringDonation, invoice: stripe_client.Invoic
     than what stated the stored ones. The gift's own price asks Stripe nothing; another price
     (a change the donor made, or a gift first seen from the checkout) is fetched."""
     price_id = invoice.price_ids[0] if invoice.price_ids else ""
-    if price_id and price_id == recurring.stripe_price_id:
+    same_price = bool(price_id) and price_id == recurring.stripe_price_id
+    # Known from its checkout only: the checkout's terms are its first invoice's.
+    checkout_only = not recurring.stripe_price_id and recurring.terms_changed_by_event_at == 0
+    if same_price or (checkout_only and invoice.billing_reason == FIRST_INVOICE_REASON):
         return GiftTerms(
             frequency=recurring.frequency,
             amount=stripe_client.Money(recurring.amount, recurring.currency),
-            price_id=price_id,
+            price_id=recurring.stripe_price_id,
         )
     terms = terms_of_invoice(invoice)
     at = invoice.created or 0

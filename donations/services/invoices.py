@@ -11,14 +11,13 @@ from donations.services import recurring as recurring_services
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_dispute_notice
 from donations.services.errors import RetryLater
-from donations.services.gift_terms import invoice_terms
+from donations.services.gift_terms import FIRST_INVOICE_REASON, invoice_terms
 from donations.services.payments import donation_status_advance, donation_upsert, from_timestamp
 from donations.services.terms import terms_of_invoice
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
-FIRST_INVOICE_REASON = "subscription_create"
 # How long a refund or dispute for a payment we have not recorded yet is sent back to Stripe to
 # retry: its checkout or invoice event may still be on its way (Stripe retries for 3 days).
 ORPHAN_RETRY_SECONDS = 3 * 86400

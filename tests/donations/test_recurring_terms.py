@@ -121,6 +121,17 @@ def test_a_gift_already_recorded_asks_stripe_nothing_for_its_renewals(
     assert recorded_stripe.requests("/v1/subscriptions") == []
 
 
+def test_the_first_invoice_after_its_checkout_asks_stripe_nothing(
+    deliver: Deliver, recorded_stripe: StripeStandin
+) -> None:
+    deliver(stripe_event("checkout_session_completed_monthly"))
+    deliver(stripe_event("invoice_paid_first"))
+
+    assert Donation.objects.get().frequency == "monthly"
+    assert recorded_stripe.requests("/v1/prices") == []
+    assert recorded_stripe.requests("/v1/subscriptions") == []
+
+
 def test_a_gift_known_only_from_its_checkout_fetches_its_price_once(
     deliver: Deliver, recorded_stripe: StripeStandin
 ) -> None:
