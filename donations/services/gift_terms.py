@@ -20,8 +20,9 @@ subscription statement replaces what is stored and an invoice does not: the subs
 what its price is now, an invoice what it was. Two subscription statements of one second keep
 the later one processed. What a statement does not carry is never invented: an invoice names
 its price by id only, so the price is fetched from Stripe (unless it is the gift's own price,
-known already), or the event is answered 5xx through `RetryLater` and Stripe sends it again; a
-subscription without its item leaves amount and frequency as they are.
+known already), or the event is answered 5xx through `RetryLater` and Stripe sends it again; an
+invoice naming no price, or a subscription without its item, leaves amount and frequency as
+they are.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def invoice_terms(*, recurring: RecurringDonation, invoice: stripe_client.Invoic
     than what stated the stored ones. The gift's own price asks Stripe nothing; another price
     (a change the donor made, or a gift first seen from the checkout) is fetched."""
     price_id = invoice.price_ids[0] if invoice.price_ids else ""
-    same_price = bool(price_id) and price_id == recurring.stripe_price_id
+    # An invoice naming no price states nothing new (the gift was made from its subscription).
+    same_price = price_id in ("", recurring.stripe_price_id)
     # Known from its checkout only: the checkout's terms are its first invoice's.
     checkout_only = not recurring.stripe_price_id and recurring.terms_changed_by_event_at == 0
     if same_price or (checkout_only and invoice.billing_reason == FIRST_INVOICE_REASON):
