@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -142,3 +143,29 @@ def test_one_subscriptions_events_in_all_120_orders_end_in_the_same_gift(
     paid = json.loads(story["paid"])["data"]["object"]["id"]
     assert final[8] == ((paid, "annual", Decimal("120.00"), "usd", "paid", True),)
     assert final[9] == (("annual", Decimal("120.00"), "usd"),)
+
+
+def test_every_event_of_the_story_shuffled_ends_as_in_stripes_order(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    """All the story's events (the checkout, the renewal's updates, the new period the change
+    of interval invoiced at once, ...), in Stripe's order and in 12 shuffled orders."""
+    _story(stripe_standin)
+    payloads = stripe_standin.event_payloads()
+    finals = []
+    for seed in range(13):
+        order = list(payloads)
+        if seed:
+            random.Random(seed).shuffle(order)
+        with transaction.atomic():
+            for payload in order:
+                _post(client, payload, django_capture_on_commit_callbacks)
+            finals.append(_record())
+            transaction.set_rollback(True)
+
+    assert all(final == finals[0] for final in finals), finals
+    assert finals[0][:4] == ("monthly", Decimal("10.00"), "usd", RecurringDonation.Status.CANCELLED)
+    assert [(p[1], p[2]) for p in finals[0][8]] in (
+        [("annual", Decimal("120.00")), ("monthly", Decimal("10.00"))],
+        [("monthly", Decimal("10.00")), ("annual", Decimal("120.00"))],
+    )
