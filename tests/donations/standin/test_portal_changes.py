@@ -10,7 +10,7 @@ from typing import Any
 import stripe
 
 from donations.standin import StripeStandin
-from tests.donations.standin.conftest import post_form, previous, verified_events
+from tests.donations.standin.conftest import get_page, post_form, previous, verified_events
 
 
 def test_a_portal_amount_change_gives_the_item_a_new_price_and_emits_updated(
@@ -83,3 +83,26 @@ def test_advancing_the_clock_dates_what_happens_next(
     assert failed["data"]["object"]["created"] == failed["created"]
     assert json.loads(body)["now"] >= created["created"] + 60
     assert post_form(f"{stripe_standin.url}/_standin/clock/advance", {"seconds": "-1"})[0] == 400
+
+
+def test_the_portal_page_changes_the_amount_and_interval_as_the_donor_types_them(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, paid_subscription: Any
+) -> None:
+    portal = client.v1.billing_portal.sessions.create(
+        params={"customer": paid_subscription.customer, "return_url": "http://testserver/"}
+    )
+    sub_id = paid_subscription.subscription
+    assert "Change amount" in get_page(portal.url)
+
+    refused = post_form(portal.url, {"subscription": sub_id, "action": "change", "amount": "12,5"})
+    status, location, _ = post_form(
+        portal.url,
+        {"subscription": sub_id, "action": "change", "amount": "120.50", "interval": "year"},
+    )
+
+    assert "Enter%20an%20amount" in refused[1]
+    assert (status, "updated" in location) == (303, True)
+    price = client.v1.subscriptions.retrieve(sub_id)["items"].data[0].price
+    assert price.recurring is not None
+    assert (price.unit_amount, price.recurring.interval) == (12050, "year")
+    assert "120.50 EUR" in get_page(portal.url)
