@@ -1,6 +1,7 @@
 """Recurring gifts (Stripe subscriptions): created when first seen by any event, with terms
-(frequency, amount) read from Stripe's objects or fetched from Stripe, never invented; status
-applied only from an event at least as new as the one that last set it; cancelled is final."""
+(frequency, amount) read from Stripe's objects or fetched from Stripe, never invented, and
+replaced by newer statements (`gift_terms.py` says which is newer); status applied only from an
+event at least as new as the one that last set it; cancelled is final."""
 
 from __future__ import annotations
 
