@@ -35,7 +35,7 @@ def _disputes_total(outcome: str) -> Coalesce:
         .values("total")
     )
     money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
-    return Coalesce(Subquery(total, output_field=money), Value(Decimal("0")), output_field=money)
+    return Coalesce(Subquery(total, output_field=money), Value(Decimal("0.00")), output_field=money)
 
 
 class ExportForm(forms.Form):

@@ -4,6 +4,8 @@ any order and more than once. Staff read the outcome on the figures page."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
@@ -137,6 +139,13 @@ def test_a_dispute_lost_is_subtracted_from_net(story: Story) -> None:
     dispute = Dispute.objects.get()
     assert (dispute.outcome, dispute.stripe_status) == (Dispute.Outcome.LOST, "lost")
     assert dispute.closed_at is not None
+    today = timezone.localdate().isoformat()
+    export = story.staff.get("/admin/donations/donation/export/", {"start": today, "end": today})
+    rows = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))  # type: ignore[attr-defined]
+    by_amount = {row["amount"]: row for row in rows}
+    assert by_amount["25.00"]["amount_lost_in_disputes"] == "25.00"
+    assert by_amount["25.00"]["amount_disputed"] == "0.00"
+    assert by_amount["10.00"]["amount_lost_in_disputes"] == "0.00"
 
 
 def test_each_dispute_event_delivered_three_times_counts_once(story: Story) -> None:
