@@ -221,11 +221,17 @@ def test_staff_cannot_edit_the_dispute_notice_time_or_a_dispute(
     page = story.staff.get(path).content.decode()
     assert 'name="dispute_notice_sent_at' not in page  # shown as text, not a field
     assert "Dispute notice sent at" in page
-    story.staff.post(path, {"dispute_notice_sent_at_0": "2020-01-01", "_save": "Save"})
+    dispute = Dispute.objects.get()
+    form = {
+        "dispute_notice_sent_at_0": "2020-01-01", "dispute_notice_sent_at_1": "00:00:00",
+        "disputes-TOTAL_FORMS": "1", "disputes-INITIAL_FORMS": "1",
+        "disputes-MIN_NUM_FORMS": "0", "disputes-MAX_NUM_FORMS": "1000",
+        "disputes-0-id": str(dispute.pk), "disputes-0-donation": str(payment.pk), "_save": "Save",
+    }  # fmt: skip
+    assert story.staff.post(path, form).status_code == 302  # saved: with nothing to change
 
     payment.refresh_from_db()
     assert payment.dispute_notice_sent_at == told
-    dispute = Dispute.objects.get()
     dispute_path = f"/admin/donations/dispute/{dispute.pk}/change/"
     assert 'name="outcome"' not in story.staff.get(dispute_path).content.decode()
     assert story.staff.post(dispute_path, {"outcome": "won"}).status_code == 403
