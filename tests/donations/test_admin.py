@@ -59,7 +59,7 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     with time_machine.travel(NOW, tick=False):
         page = staff.get("/admin/donations/donation/figures/").content.decode()
 
-    # frequency, currency, payments, gross, refunded, disputed (open), lost in disputes, net
+    # The columns: frequency, currency, payments, gross, refunded, disputed, lost, net.
     cells = "<td>{}</td>" * 8
     assert cells.format("Once", "USD", 1, "25.00", "0.00", "0.00", "0.00", "25.00") in page
     assert cells.format("Monthly", "USD", 1, "5.00", "0.00", "0.00", "0.00", "5.00") in page
