@@ -171,8 +171,9 @@ def fill(donations: int) -> None:
                 (ARRAY['needs_response','won','lost'])[1 + (id / 50) %% 3],
                 (ARRAY['open','won','lost'])[1 + (id / 50) %% 3], 0
             FROM donations_donation WHERE stripe_payment_intent_id LIKE 'pi_fill_%%'
-                AND id %% 50 = 0
-            """
+                AND id %% %s = 0
+            """,
+            [50],
         )
         cursor.execute(
             """
