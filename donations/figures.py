@@ -21,7 +21,7 @@ ACTIVE = (RecurringDonation.Status.ACTIVE, RecurringDonation.Status.PAST_DUE)
 OPEN, LOST = Dispute.Outcome.OPEN, Dispute.Outcome.LOST
 
 
-@dataclass(eq=True)
+@dataclass
 class Revenue:
     """Payments of one frequency (or all: "") and currency; amounts in the currency."""
 
