@@ -251,3 +251,20 @@ def test_a_payment_marked_disputed_before_disputes_were_recorded_counts_as_dispu
     assert row is not None
     cells = dict(re.findall(r'<td class="(\w+)">([^<]*)</td>', row.group(1)))
     assert (cells["gross"], cells["disputed"], cells["net"]) == ("25.00", "25.00", "0.00")
+
+
+@pytest.mark.parametrize(("refunded", "after"), [(2500, "refunded"), (1000, "paid")])
+def test_a_dispute_won_returns_a_refunded_payment_to_refunded_and_a_partial_one_to_paid(
+    deliver: Any, refunded: int, after: str
+) -> None:
+    deliver(stripe_event("checkout_session_completed_once"))
+    full = refunded == 2500
+    deliver(stripe_event("charge_refunded", amount_refunded=refunded, refunded=full))
+    deliver(stripe_event("charge_dispute_created"))
+    assert Donation.objects.get().status == Donation.Status.DISPUTED
+
+    won = stripe_event("charge_dispute_created", status="won", created=1764100060)
+    won.update(id="evt_test_dp_won", type="charge.dispute.closed")
+    assert deliver(won) == 200
+
+    assert Donation.objects.get().status == after
