@@ -1,9 +1,10 @@
 """Domain errors to responses, in one place, and the headers every page reached by a token gets.
 
 `ApplicationErrorMiddleware` turns an `ApplicationError` a view let through into a page (or
-JSON for views marked `@json_errors`): its status, its message, `Retry-After` for errors that
-pass. `TokenPageMiddleware` marks every response of a URL that carries a `<token>`
-(confirm, unsubscribe, manage, reminder stop, draft preview, ...) `no-store` and
+JSON, for views marked `@json_errors` and callers whose `Accept` prefers JSON): its status,
+its message, `Retry-After` for errors that pass. `TokenPageMiddleware` marks every response of
+a URL that carries a `<token>` (confirm, unsubscribe, manage, reminder stop, draft preview,
+...) `no-store` and
 `Referrer-Policy: same-origin`, so neither a shared cache nor another site's logs keep it.
 (Not `no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and
 Django's CSRF check rightly refuses them; `same-origin` sends nothing to other sites.)
@@ -44,20 +45,32 @@ def _template(error: ApplicationError) -> str:
     return next(TEMPLATES[kind] for kind in type(error).__mro__ if kind in TEMPLATES)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """A view marked `@json_errors`, or a caller whose `Accept` prefers JSON to HTML."""
+    match = request.resolver_match
+    if match is not None and getattr(match.func, "json_errors", False):
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
 def error_response(
-    request: HttpRequest, error: ApplicationError, *, context: dict[str, object] | None = None
+    request: HttpRequest,
+    error: ApplicationError,
+    *,
+    context: dict[str, object] | None = None,
+    template: str | None = None,
 ) -> HttpResponse:
-    """The response for a domain error: its page (or JSON), status and retry hint."""
+    """The response for a domain error: its page (`template`, else its kind's) or JSON, its
+    status and retry hint."""
     logger.info(
         "application error answered",
         extra={"error": type(error).__name__, "status": error.status, **error.extra},
     )
-    match = request.resolver_match
-    if match is not None and getattr(match.func, "json_errors", False):
+    if _wants_json(request):
         response: HttpResponse = JsonResponse({"error": error.message}, status=error.status)
     else:
         page = {"message": error.message, "error": error, **(context or {})}
-        response = render(request, _template(error), page, status=error.status)
+        response = render(request, template or _template(error), page, status=error.status)
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
     return response
