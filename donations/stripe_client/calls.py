@@ -50,9 +50,10 @@ T = TypeVar("T")
 Parsed = TypeVar("Parsed")
 
 
-def _client(timeouts: budget.Timeouts) -> stripe.StripeClient:
-    """A client for one attempt. The SDK's own retries are off: `_call` retries, within the
-    reader's budget (`budget.py`)."""
+def _client(timeouts: budget.Timeouts | None = None) -> stripe.StripeClient:
+    """A client for one attempt (by default, the next attempt's timeouts where it is made).
+    The SDK's own retries are off: `_call` retries, within the reader's budget (`budget.py`)."""
+    timeouts = timeouts or budget.Attempts().timeouts()
     base: str = settings.STRIPE_API_BASE
     timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.read, total=timeouts.total)
     return stripe.StripeClient(
