@@ -13,6 +13,7 @@ Django's CSRF check rightly refuses them; `same-origin` sends nothing to other s
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,6 +24,8 @@ from django.utils.cache import add_never_cache_headers
 from newsroom.errors import ApplicationError, InvalidLink, RateLimited, TransientError
 
 logger = logging.getLogger(__name__)
+
+CSRF_FIELD = "csrfmiddlewaretoken"  # the page's own form gets a fresh one
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -53,6 +56,14 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
+def _retry_fields(request: HttpRequest) -> list[tuple[str, str]]:
+    """A form that failed for now, as hidden fields for the page's *Try again*: one click
+    sends the same choices again. Its `attempt` nonce (the seed of a Stripe idempotency key)
+    is renewed, since Stripe replays a failed request's answer for its key."""
+    fields = [(name, value) for name, value in request.POST.items() if name != CSRF_FIELD]
+    return [(name, uuid.uuid4().hex if name == "attempt" else value) for name, value in fields]
+
+
 def error_response(
     request: HttpRequest,
     error: ApplicationError,
@@ -70,6 +81,8 @@ def error_response(
         response: HttpResponse = JsonResponse({"error": error.message}, status=error.status)
     else:
         page = {"message": error.message, "error": error, **(context or {})}
+        if isinstance(error, TransientError) and request.method == "POST":
+            page.setdefault("retry_fields", _retry_fields(request))
         response = render(request, template or _template(error), page, status=error.status)
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)

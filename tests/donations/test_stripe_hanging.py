@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from donations.models import Donation, Donor, RecurringChange, RecurringDonation
+from donations.models import Donation, Donor, RecurringChange, RecurringDonation, StripeEvent
 from donations.standin import StripeStandin
 from tests.donations.donor_flow import Donor as Giver
 from tests.donations.donor_flow import confirm_fields
+from tests.donations.stripe_events import post_event, stripe_event
 from tests.hanging_server import HangingServer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
@@ -115,12 +116,51 @@ def test_the_donors_change_answers_within_the_budget_when_stripe_hangs_and_chang
             settings.STRIPE_API_BASE = hanging.url
             settings.STRIPE_READER_BUDGET = BUDGET
             settings.STRIPE_TIMEOUT = 30
-            response, took = _timed_post(client, url, confirm_fields(choice.content.decode()))
+            confirmed = confirm_fields(choice.content.decode())
+            response, took = _timed_post(client, url, confirmed)
 
     assert took < BUDGET + MARGIN
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
-    assert WORDS in response.content.decode()
+    page = response.content.decode()
+    assert WORDS in page
+    assert f'<form method="post" action="{url}">' in page  # Try again: the same change
+    retry = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    assert {k: retry[k] for k in ("amount", "frequency", "confirm")} == {
+        "amount": "60.00", "frequency": "annual", "confirm": "on",
+    }  # fmt: skip
+    assert re.fullmatch("[0-9a-f]{32}", retry["attempt"])
+    assert retry["attempt"] != confirmed["attempt"]
     assert not RecurringChange.objects.exists()
     gift.refresh_from_db()
     assert (gift.amount, gift.frequency) == (5, "monthly")
+
+
+def test_a_webhook_that_must_ask_stripe_answers_503_within_the_budget_and_keeps_nothing(
+    client: Client, hanging_stripe: HangingServer
+) -> None:
+    """A failed renewal arriving first names only its price: the price must come from Stripe."""
+    event = stripe_event("invoice_payment_failed", event_id="evt_test_fail_while_hanging")
+    event["data"]["object"]["parent"]["subscription_details"]["metadata"] = {}
+    started = time.monotonic()
+    response = post_event(client, event)
+    took = time.monotonic() - started
+
+    assert took < BUDGET + MARGIN
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response.json() == {"error": WORDS}
+    assert hanging_stripe.accepted == 1
+    assert not StripeEvent.objects.filter(stripe_id="evt_test_fail_while_hanging").exists()
+    assert not RecurringDonation.objects.exists()
+
+
+def test_the_thank_you_page_does_not_wait_past_the_budget_for_stripe(
+    client: Client, hanging_stripe: HangingServer
+) -> None:
+    started = time.monotonic()
+    response = client.get("/support/thank-you/", {"session_id": "cs_test_not_recorded_yet"})
+
+    assert time.monotonic() - started < BUDGET + MARGIN
+    assert response.status_code == 200
+    assert hanging_stripe.accepted == 1
