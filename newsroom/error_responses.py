@@ -60,8 +60,8 @@ def _retry_fields(request: HttpRequest) -> list[tuple[str, str]]:
     """A form that failed for now, as hidden fields for the page's *Try again*: one click
     sends the same choices again. Its `attempt` nonce (the seed of a Stripe idempotency key)
     is renewed, since Stripe replays a failed request's answer for its key."""
-    fields = [(name, value) for name, value in request.POST.items() if name != CSRF_FIELD]
-    return [(name, uuid.uuid4().hex if name == "attempt" else value) for name, value in fields]
+    names = [name for name in request.POST if name != CSRF_FIELD]
+    return [(name, uuid.uuid4().hex if name == "attempt" else request.POST[name]) for name in names]
 
 
 def error_response(
