@@ -2,10 +2,11 @@
 
 `ApplicationErrorMiddleware` turns an `ApplicationError` a view let through into a page (or
 JSON, for views marked `@json_errors` and callers whose `Accept` prefers JSON): its status,
-its message, `Retry-After` for errors that pass. `TokenPageMiddleware` marks every response of
-a URL that carries a `<token>` (confirm, unsubscribe, manage, reminder stop, draft preview,
-...) `no-store` and
-`Referrer-Policy: same-origin`, so neither a shared cache nor another site's logs keep it.
+its message, `Retry-After` for errors that pass, and for a POST that failed for now a *Try
+again* form with the same fields. `TokenPageMiddleware` marks every response of a URL that
+carries a `<token>` (confirm, unsubscribe, manage, reminder stop, draft preview, ...)
+`no-store` and `Referrer-Policy: same-origin`, so neither a shared cache nor another site's
+logs keep it.
 (Not `no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and
 Django's CSRF check rightly refuses them; `same-origin` sends nothing to other sites.)
 """
