@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils.html import escape
 
-from donations.models import Donation, Donor
+from donations.models import Donation, Donor, RecurringChange, RecurringDonation
 from donations.standin import StripeStandin
+from tests.donations.donor_flow import Donor as Giver
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CHECKOUT = "/support/checkout/"
 # Not the form's defaults (monthly, the reader's currency), so a kept choice shows.
@@ -162,3 +163,58 @@ def test_an_amount_in_a_currency_not_chosen_yet_still_gets_its_own_message(
     assert "Choose a currency." in page
     assert EXPONENT in page
     assert stripe_standin.requests() == []
+
+
+DONOR_REFUSED = [
+    ("1e30", EXPONENT),
+    ("1e309", EXPONENT),
+    ("5e-3", EXPONENT),
+    ("NaN", NUMBER),
+    ("Infinity", NUMBER),
+    ("-5", POSITIVE),
+    ("9" * 25, "The largest gift we take online is $10,000."),
+    ("0.001", DECIMALS),
+    ("", "Enter the new amount."),
+    ("   ", "Enter the new amount."),
+    ("1,000", "could mean 1.00 or 1000"),
+    ("1.000,50", GROUPED),
+    ("€15", "This gift is in USD: enter the amount in USD, without €."),
+    ("15 EUR", "This gift is in USD: enter the amount in USD, without EUR."),
+    ("5", "The smallest annual gift is $10."),
+    ("x" * 200, NUMBER),
+]
+DONOR_ACCEPTED = [
+    ("15,50", "15.50"),
+    ("15,5", "15.50"),
+    ("\uff11\uff15", "15.00"),  # full-width
+    ("\u0661\u0665", "15.00"),  # Arabic-Indic
+    ("$15", "15.00"),
+    ("15 USD", "15.00"),
+]
+
+
+@override_settings(DONATIONS_CHECKOUT_RATE="10000/m")
+def test_the_donor_pages_change_form_reads_amounts_by_the_same_rules(
+    client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A monthly 5 USD gift asked to become annual: refused amounts are a message on the form
+    with the donor's amount and frequency kept; accepted ones are the summary to confirm.
+    Neither step calls Stripe."""
+    donor = Giver(client, stripe_standin, django_capture_on_commit_callbacks, "g@example.org")
+    donor.give("2026-03-02 10:00Z", frequency="monthly", amount="5", currency="usd")
+    gift = RecurringDonation.objects.get()
+    with donor.at("2026-03-10 10:00Z"):
+        url = f"{donor.link()}gifts/{gift.pk}/change/"
+        before = len(stripe_standin.requests())
+        for typed, message in DONOR_REFUSED:
+            response = client.post(url, {"amount": typed, "frequency": "annual"})
+            page = _page(response)
+            assert (response.status_code, escape(message) in page) == (400, True), typed
+            assert f'name="amount" inputmode="decimal" size="7" value="{escape(typed)}"' in page
+            assert '<option value="annual" selected>' in page, typed
+        for typed, shown in DONOR_ACCEPTED:
+            response = client.post(url, {"amount": typed, "frequency": "annual"})
+            summary = f"to <strong>{shown} USD annual</strong>"
+            assert (response.status_code, summary in _page(response)) == (200, True), typed
+    assert len(stripe_standin.requests()) == before
+    assert not RecurringChange.objects.exists()
