@@ -14,9 +14,9 @@ page, the donor's page), so `5,50` is 5.50 everywhere and nothing unreadable rea
   without the separator;
 - a currency sign or code (`$5`, `5 USD`, `€ 5`) is read when it names the currency of the
   gift, refused when it names another;
-- exponents (`1e3`), `NaN` and `Infinity`, signs, zero, more decimals than the currency has
-  (`0.001`; trailing zeros such as `5.500` after a four-digit number are fine) and amounts
-  beyond what our columns hold (`AmountTooLarge`) are refused.
+- exponents (`1e3`), `NaN` and `Infinity`, a minus sign, zero, more decimals than the
+  currency has (`0.001`; zeros beyond them, as in `5.5000`, are fine) and amounts beyond
+  what our columns hold (`AmountTooLarge`) are refused.
 
 `gift_amount(...)` adds the live appeal's smallest and largest gift (`limits`) for the
 currency and frequency; `AmountField` is the form field the text comes in through.
