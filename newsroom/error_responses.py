@@ -4,9 +4,11 @@
 JSON for views marked `@json_errors`): its status, its message, `Retry-After` for errors that
 pass. `TokenPageMiddleware` marks every response of a URL that carries a `<token>`
 (confirm, unsubscribe, manage, reminder stop, draft preview, ...) `no-store` and
-`Referrer-Policy: same-origin`, so neither a shared cache nor another site's logs keep it.
-(Not `no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and
-Django's CSRF check rightly refuses them; `same-origin` sends nothing to other sites.)
+`Referrer-Policy: strict-origin`: a request from the page (a link followed, a stylesheet, a
+form posted) names at most the site, never the path with its token, so neither a shared cache,
+another site nor a proxy's access log (which records `Referer`) keeps it. (Not `no-referrer`:
+with it browsers send `Origin: null` on the page's own form POSTs, and Django's CSRF check
+rightly refuses them; with `strict-origin` the page's POSTs carry their real `Origin`.)
 """
 
 from __future__ import annotations
@@ -87,5 +89,5 @@ class TokenPageMiddleware:
         match = request.resolver_match
         if match is not None and "token" in match.kwargs:
             add_never_cache_headers(response)
-            response["Referrer-Policy"] = "same-origin"
+            response["Referrer-Policy"] = "strict-origin"
         return response
