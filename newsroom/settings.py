@@ -279,8 +279,12 @@ DEMO_STRIPE_SECRET_KEY = "sk_test_demo"  # noqa: S105 - a marker, not a credenti
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY", dev_default=DEMO_STRIPE_SECRET_KEY)
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
-# Seconds to connect to Stripe and to wait for its answer, on every call (one retry at most).
+# Seconds to connect to Stripe, and to wait for each answer, per attempt (one retry at most).
+STRIPE_CONNECT_TIMEOUT: float = env.float("STRIPE_CONNECT_TIMEOUT", default=2.0)
 STRIPE_TIMEOUT: float = env.float("STRIPE_TIMEOUT", default=5.0)
+# Seconds all the Stripe calls of a request someone waits on (checkout, the donor page, the
+# webhook) may take together, its one retry included; past it the reader gets a 503 page.
+STRIPE_READER_BUDGET: float = env.float("STRIPE_READER_BUDGET", default=4.0)
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
 
 def content_security_policy(stripe_api_base: str) -> dict[str, Any]:
     """No third-party scripts, fonts or pixels: readers' privacy is the product. Forms may
-    post to Stripe Checkout (or the stand-in that plays it)."""
+    lead to Stripe Checkout and Stripe's billing portal (or the stand-in that plays both):
+    browsers apply form-action to the redirect a form's POST answers with."""
     return {
         "DIRECTIVES": {
             "default-src": ["'self'"],
@@ -52,6 +53,7 @@ def content_security_policy(stripe_api_base: str) -> dict[str, Any]:
             "form-action": [
                 "'self'",
                 "https://checkout.stripe.com",
+                "https://billing.stripe.com",
                 *([stripe_api_base] if stripe_api_base else []),
             ],
             "frame-ancestors": ["'none'"],

@@ -30,9 +30,9 @@ def test_redis_calls_carry_the_timeout_and_the_demo_needs_no_redis(tmp_path: Pat
     assert cache_config("", 1.5)["BACKEND"].endswith("LocMemCache")
 
 
-def test_forms_may_post_only_to_us_and_stripe() -> None:
+def test_forms_may_lead_only_to_us_stripe_checkout_and_the_billing_portal() -> None:
     actions = content_security_policy("")["DIRECTIVES"]["form-action"]
-    assert actions == ["'self'", "https://checkout.stripe.com"]
+    assert actions == ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]
     standin = content_security_policy("http://127.0.0.1:12111")["DIRECTIVES"]["form-action"]
     assert standin[-1] == "http://127.0.0.1:12111"
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0009_donorpage_terms_changes_erasure'),
+        ('donations', '0010_disputes_and_reminders_asked_at'),
     ]
 
     operations = [
