@@ -63,6 +63,7 @@ class SenderPool:
         self.stop = threading.Event()
         # Set by the lane: a thread sends nothing once the lease may have run out.
         self.valid_until = float("inf")
+        self.counter_lost = False  # the send-rate counter was unreachable: the lane stopped
         self.threads = [
             threading.Thread(target=self._run, name=f"newsletter-sender-{n}", daemon=True)
             for n in range(max(threads, 1))
@@ -135,6 +136,7 @@ class SenderPool:
                     "newsletter lane stops: the send-rate counter is unavailable",
                     extra={"error": type(error.__cause__).__name__},
                 )
+            self.counter_lost = True
             self.stop.set()
             return False
         return True

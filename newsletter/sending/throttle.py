@@ -7,7 +7,8 @@ the next one. Rate 0 means no limit and no cache traffic.
 If the counter cannot be reached (Redis restarting), `acquire` raises `RateCounterUnavailable`
 instead of guessing: sending on without the shared count could exceed the rate the mail
 server allows. The lane then hands nothing more over and ends; its batches go back to the
-ledger, and the sweeper queues lanes again once Redis is back.
+ledger, no successor is queued (the lane says so: `LaneResult.interrupted`), and the sweeper
+queues lanes again at its first run once Redis is back.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import time
 from collections.abc import Callable
 
 from django.core.cache import BaseCache, cache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from newsroom.errors import TransientError
 
@@ -60,7 +60,7 @@ class SendThrottle:
             try:
                 self.store.add(key, 0, timeout=math.ceil(self.window) + 5)
                 total = self.store.incr(key, wanted)
-            except (RedisConnectionError, RedisTimeoutError, ConnectionError) as error:
+            except (RedisError, ConnectionError, TimeoutError) as error:
                 raise RateCounterUnavailable("The send-rate counter is unavailable.") from error
             remaining -= max(0, min(wanted, self.per_window - (total - wanted)))
             if remaining <= 0:

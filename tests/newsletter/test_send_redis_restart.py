@@ -32,7 +32,7 @@ from tests.smtp_server import SMTPServer
 
 SUBSCRIBERS = 2000
 WORKERS, CONCURRENCY, IN_FLIGHT_MAX = 2, 2, 8
-OUTAGE_SECONDS = 6  # lanes hand over every second, so all of them end during the outage
+OUTAGE_SECONDS = 7  # lanes hand over every second, so all of them end during the outage
 
 
 def slow_server(address: str) -> None:
@@ -41,7 +41,6 @@ def slow_server(address: str) -> None:
 
 
 @pytest.mark.parametrize("throttled", [True, False], ids=["send-rate-set", "no-send-rate"])
-
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_redis_restart_mid_send_loses_the_queue_and_beat_gets_the_send_moving_within_a_minute(
@@ -63,16 +62,20 @@ def test_a_redis_restart_mid_send_loses_the_queue_and_beat_gets_the_send_moving_
         "NEWSLETTER_LEASE_SECONDS": "4",
         "NEWSLETTER_HEARTBEAT_SECONDS": "1",
         "NEWSLETTER_SWEEP_SECONDS": "1",
-        "NEWSLETTER_SWEEP_STALE_SECONDS": "2",
+        "NEWSLETTER_SWEEP_STALE_SECONDS": "30",  # production's: refused hand-overs must not wait
     }
     try:
-        celery_worker_process(concurrency=CONCURRENCY, env=env).start()
-        celery_worker_process(concurrency=CONCURRENCY, env=env, beat=True).start()
+        workers = [
+            celery_worker_process(concurrency=CONCURRENCY, env=env).start(wait=False),
+            celery_worker_process(concurrency=CONCURRENCY, env=env, beat=True).start(wait=False),
+        ]
+        for worker in workers:
+            worker.wait_until_ready()
         # Beat's sweeper starts a scheduled issue when its time comes, as on a Friday.
         issue_schedule(issue=issue, send_at=timezone.now() + timedelta(seconds=1))
-        wait_for(lambda: len(smtp.messages) >= 400, timeout=60)
+        wait_for(lambda: len(smtp.messages) >= 450, timeout=60)  # mid-batch
         redis.kill()
-        killed_at, received_at_kill = time.monotonic(), len(smtp.messages)
+        received_at_kill = len(smtp.messages)
         time.sleep(OUTAGE_SECONDS)
         redis.start()
         restarted_at, received_at_restart = time.monotonic(), len(smtp.messages)
@@ -96,10 +99,13 @@ def test_a_redis_restart_mid_send_loses_the_queue_and_beat_gets_the_send_moving_
         f"{resumed - restarted_at:.1f} s after the restart, done {last - restarted_at:.1f} s "
         f"after it; repeated: {len(repeated)} (bound {window})"
     )
-    print(figures)
     assert received_at_restart < SUBSCRIBERS, "the send finished during the outage: " + figures
-    assert not late_in_outage, "lanes kept going through the outage, the queue was not tested: " + figures
-    assert resumed - restarted_at < 60, figures
+    assert not late_in_outage, "lanes still sent late in the outage: nothing was lost: " + figures
+    assert resumed - restarted_at < 60, figures  # the target (issue #12)
+    # Lanes that ended in the outage (a refused hand-over, or a lost send-rate counter) left no
+    # "lanes queued" note behind, so the sweeper did not wait NEWSLETTER_SWEEP_STALE_SECONDS
+    # (30 s, production's) for lanes that were never queued.
+    assert resumed - restarted_at < 20, figures
     assert last - restarted_at < 60, figures
     assert set(counts) == set(emails), figures
     assert len(repeated) <= window, figures
