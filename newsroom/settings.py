@@ -157,10 +157,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A worker rides out a broker outage of any length: it retries the connection forever (every
-# 2, 4, ... s, at most every 30 s: Celery's own steps) instead of exiting after 100 tries, and
-# the tasks it is running go on (their work is claimed in the database, not the queue; Celery
-# 6 would cancel them by default). A Redis restart loses the queued tasks; the sweepers re-queue.
+# Workers ride out a broker outage of any length (retrying forever, at most every 30 s) and
+# keep running their tasks (claimed in the database; Celery 6 would cancel them by default).
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
