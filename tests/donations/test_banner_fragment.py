@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.http import HttpRequest
 from django.template import RequestContext, Template
 from django.template.loader import render_to_string
-from django.http import HttpRequest
 from django.test import Client, RequestFactory
 
 from donations.appeals.models import Appeal
