@@ -10,6 +10,12 @@ template renders with those values (a test compares the two).
 
 A cache keeps the fragments of one generation (say, one snapshot of the live appeal): when
 the generation changes, every fragment of the old one is dropped.
+
+A whole page can be served the same way (`shell_page`): the demo article is the same for
+every reader but for its per-view tags (`@per_view`: the banner and the newsletter box). It
+is rendered once per process with those tags as slots, from the site's settings alone (no
+request, no user: whatever differs between readers must be a per-view tag), and each view
+renders only the tags. A changed setting (tests) drops every page.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ import secrets
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
-from django.template.loader import render_to_string
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse
+from django.template import context_processors
+from django.template.loader import get_template, render_to_string
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -87,3 +97,46 @@ class FragmentCache:
     def clear(self) -> None:
         with self._lock:
             self._state = (None, {})
+
+
+PerViewTag = Callable[[Mapping[str, Any]], str]
+SHELL = "_fragments_shell"  # set in the context while a page's shell is rendered
+_per_view: dict[str, PerViewTag] = {}
+_pages = FragmentCache()
+
+
+def per_view(name: str) -> Callable[[PerViewTag], PerViewTag]:
+    """A `takes_context` tag whose output differs between readers: in a page's shell it
+    leaves a slot, filled on each view by calling it with the request and the CSRF token."""
+
+    def register(tag: PerViewTag) -> PerViewTag:
+        @wraps(tag)
+        def in_page(context: Mapping[str, Any]) -> str:
+            return marker(name) if context.get(SHELL) else tag(context)
+
+        _per_view[name] = tag
+        return in_page
+
+    return register
+
+
+def shell_page(
+    request: HttpRequest, template_name: str, context: Mapping[str, Any]
+) -> HttpResponse:
+    """The page as `render(request, template_name, context)` renders it, for a template whose
+    output depends on `context` (fixed for the process) and its per-view tags alone."""
+
+    def build() -> Fragment:
+        get_template(template_name)  # the engine imports every tag library: all are known
+        return render_fragment(template_name, {**context, SHELL: True}, tuple(_per_view))
+
+    shell = _pages.get(None, template_name, build)
+    view: dict[str, Any] = {"request": request, **context_processors.csrf(request)}
+    return HttpResponse(shell.fill({name: _per_view[name](view) for name in shell.slots}))
+
+
+def _forget_pages(**_: Any) -> None:
+    _pages.clear()
+
+
+setting_changed.connect(_forget_pages, dispatch_uid="newsroom.fragments.pages")

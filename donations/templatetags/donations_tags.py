@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from django import template
 from django.template.loader import render_to_string
@@ -8,6 +10,7 @@ from django.urls import reverse
 
 from donations import frequencies
 from donations.banner import BANNER_TEMPLATE, banner_context, page_view_banner
+from newsroom.fragments import per_view
 
 register = template.Library()
 
@@ -26,7 +29,8 @@ def frequency_adverbs() -> str:
 
 
 @register.simple_tag(takes_context=True)
-def support_banner(context: template.Context) -> str:
+@per_view("support_banner")
+def support_banner(context: Mapping[str, Any]) -> str:
     """The support banner a news site puts under every article: the live appeal (or this
     browser's variant of it), hidden where `donations.banner` says. Under an article it comes
     from a fragment rendered once (`page_view_banner`); a re-rendered form and the /support/

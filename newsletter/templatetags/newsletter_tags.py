@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
 
-from newsroom.fragments import FragmentCache, render_fragment
+from newsroom.fragments import FragmentCache, per_view, render_fragment
 
 register = template.Library()
 
@@ -13,7 +15,8 @@ _fragments = FragmentCache()
 
 
 @register.simple_tag(takes_context=True)
-def newsletter_signup_box(context: template.Context) -> SafeString:
+@per_view("newsletter_box")
+def newsletter_signup_box(context: Mapping[str, Any]) -> str:
     """The newsletter sign-up box a news site puts on every article page.
 
     The form records the page it sits on (`source`) with the reader's consent. It is the same
