@@ -38,7 +38,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-HELLO = 'def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"ok"]\n'  # noqa: E501
+# The trivial app sets Django up (no middleware, no view): gunicorn's access log then goes
+# through the same masking formatter as the article's, which reads the URLconf once set up.
+HELLO = """import django
+
+django.setup()
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
 START = """
 from donations.appeals.models import Appeal, Experiment, Variant
 from donations.appeals.services.appeals import experiment_start
