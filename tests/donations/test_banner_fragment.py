@@ -5,6 +5,7 @@ reader, with its own CSRF token, form attempt and page."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.http import HttpRequest
@@ -101,3 +102,18 @@ def test_a_fragment_escapes_its_values_as_the_template_does() -> None:
     assert fragment.slots == ("csrf_token", "source")
     assert fragment.fill(values) == render_to_string(SIGNUP_BOX_TEMPLATE, values)
     assert 'value="/a&quot;b&#x27;&lt;c&gt;&amp;d/"' in fragment.fill(values)
+
+
+def test_a_warm_article_page_reads_no_table(
+    django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    Client().get("/")  # warm: the appeal snapshot loaded, fragments rendered
+    with django_assert_num_queries(0):
+        assert Client().get("/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        two_variants()
+    for _ in range(3):  # a new snapshot: its first view reloads, then none does
+        Client().get("/")
+    with django_assert_num_queries(0):
+        page = Client().get("/").content.decode()
+    assert 'name="variant" value="' in page
