@@ -1,6 +1,6 @@
 """Requests per second of the article page with an experiment running vs without, in one run.
 
-Starts gunicorn with the production config (`newsroom.gunicorn_conf`: gthread, 8 threads per
+Starts gunicorn with the production config (`newsroom.gunicorn_conf`: gthread, its threads per
 worker, access log on; DEBUG off, Redis cache) on a free loopback port and drives it with
 `wrk` (C, one thread: apt-get install wrk). Each round runs three states in turn: the same
 gunicorn serving a trivial WSGI app (the ceiling of server + load generator on this machine
@@ -180,7 +180,8 @@ def spread(values: list[float], fmt: str = ".0f") -> str:
 
 def report(args: argparse.Namespace, rounds: list[dict[str, float]], extra: dict[str, str]) -> None:
     cores = os.cpu_count() or 1
-    print(f"gunicorn production config, {args.workers} workers x 8 threads; wrk 1 thread, "
+    print(f"gunicorn production config (threads: newsroom/gunicorn_conf.py), {args.workers} "
+          f"workers; wrk 1 thread, "
           f"{args.connections} connections; {len(rounds)} rounds of {args.seconds:g} s per state, "
           f"states interleaved (trivial app, no experiment, experiment); PostgreSQL + Redis; "
           f"{cores} cores")  # fmt: skip

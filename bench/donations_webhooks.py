@@ -140,8 +140,9 @@ def run(events: int, donations: int) -> None:
                 figures()
             timings.append((time.perf_counter() - t0) * 1000)
     print(
-        f"figures page data, {donations} payments + {donations // 10} recurring gifts: "
-        f"median {statistics.median(timings):.0f} ms, {len(queries)} queries"
+        f"figures page data, {donations} payments (2% disputed) + {donations // 10} recurring "
+        f"gifts: min {min(timings):.0f} / median {statistics.median(timings):.0f} / max "
+        f"{max(timings):.0f} ms over {len(timings)} rounds, {len(queries)} queries"
     )
 
 
@@ -161,15 +162,29 @@ def fill(donations: int) -> None:
             """,
             [donations],
         )
+        cursor.execute(  # one payment in 50 disputed: open, won or lost in turn
+            """
+            INSERT INTO donations_dispute (created_at, updated_at, donation_id,
+                stripe_dispute_id, amount, currency, stripe_status, outcome,
+                status_changed_by_event_at)
+            SELECT now(), now(), id, 'dp_fill_' || id, amount, currency,
+                (ARRAY['needs_response','won','lost'])[1 + (id / 50) %% 3],
+                (ARRAY['open','won','lost'])[1 + (id / 50) %% 3], 0
+            FROM donations_donation WHERE stripe_payment_intent_id LIKE 'pi_fill_%%'
+                AND id %% %s = 0
+            """,
+            [50],
+        )
         cursor.execute(
             """
             INSERT INTO donations_recurringdonation (created_at, updated_at,
                 stripe_subscription_id, stripe_customer_id, frequency, amount, currency, status,
-                started_at, cancelled_at, status_changed_by_event_at)
+                started_at, cancelled_at, status_changed_by_event_at, paused,
+                terms_changed_by_event_at)
             SELECT now(), now(), 'sub_fill_' || n, '', (ARRAY['monthly','annual'])[1 + n %% 2],
                 5 + n %% 20, 'usd', CASE WHEN n %% 7 = 0 THEN 'cancelled' ELSE 'active' END,
                 now() - (n %% 100) * interval '1 day',
-                CASE WHEN n %% 7 = 0 THEN now() - (n %% 30) * interval '1 day' END, 0
+                CASE WHEN n %% 7 = 0 THEN now() - (n %% 30) * interval '1 day' END, 0, false, 0
             FROM generate_series(1, %s) AS n
             """,
             [donations // 10],
