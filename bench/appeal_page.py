@@ -181,7 +181,7 @@ def spread(values: list[float], fmt: str = ".0f") -> str:
 def report(args: argparse.Namespace, rounds: list[dict[str, float]], extra: dict[str, str]) -> None:
     cores = os.cpu_count() or 1
     print(f"gunicorn production config (threads: newsroom/gunicorn_conf.py), {args.workers} "
-          f"workers; wrk 1 thread, "
+          "workers; wrk 1 thread, "
           f"{args.connections} connections; {len(rounds)} rounds of {args.seconds:g} s per state, "
           f"states interleaved (trivial app, no experiment, experiment); PostgreSQL + Redis; "
           f"{cores} cores")  # fmt: skip
