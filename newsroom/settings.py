@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "newsroom.csp_cache.SitePolicyCSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "newsroom.error_responses.TokenPageMiddleware",
     "newsroom.error_responses.ApplicationErrorMiddleware",
