@@ -2,15 +2,19 @@
 
 Starts gunicorn with the production config (`newsroom.gunicorn_conf`: gthread, its threads per
 worker, access log on; DEBUG off, Redis cache) on a free loopback port and drives it with
-`wrk` (C, one thread: apt-get install wrk). Rounds alternate between "no experiment" (the live
-appeal alone) and "experiment running" (two variants, 1:1): every request is a first visit (no
-cookie), so each one with the experiment draws a variant, sets its cookie and counts an
-impression in Redis, the worst case. Before and after, the same wrk against gunicorn serving a
-bare WSGI app prints the ceiling of server + load generator on this machine. At the end the
-counters are folded and the impressions counted are compared with the requests made.
+`wrk` (C, one thread: apt-get install wrk). Each round runs three states in turn: the same
+gunicorn serving a trivial WSGI app (the ceiling of server + load generator on this machine
+at that moment), the article with no experiment (the live appeal alone), and the article with
+an experiment running (two variants, 1:1). Every request is a first visit (no cookie), so
+each one with the experiment draws a variant, sets its cookie and counts an impression in
+Redis, the worst case. Prints min / median / max over the rounds of each rate, of the ratio
+experiment / none within a round (robust to the machine's drift: the two run seconds apart),
+and of gunicorn's CPU per request (user + system of master and workers, which waiting for a
+busy core does not inflate). At the end the counters are folded and the impressions counted
+are compared with the requests made.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_appeal_bench \
-      REDIS_URL=redis://127.0.0.1:6379/13 python bench/appeal_page.py [--seconds 8 --rounds 4]
+      REDIS_URL=redis://127.0.0.1:6379/13 python bench/appeal_page.py [--seconds 5 --rounds 6]
 
 It creates the database if missing (its own; never another's) and flushes only the Redis db it
 is given. Prints figures; asserts nothing about time.
@@ -34,7 +38,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-HELLO = 'def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"ok"]\n'  # noqa: E501
+# The trivial app sets Django up (no middleware, no view): gunicorn's access log then goes
+# through the same masking formatter as the article's, which reads the URLconf once set up.
+HELLO = """import django
+
+django.setup()
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
 START = """
 from donations.appeals.models import Appeal, Experiment, Variant
 from donations.appeals.services.appeals import experiment_start
@@ -159,16 +173,89 @@ def neighbours() -> str:
     return ", ".join(f"{name.strip()} {cpu}%" for cpu, name in lines if float(cpu) >= 5)
 
 
+def spread(values: list[float], fmt: str = ".0f") -> str:
+    """min / median / max."""
+    return " / ".join(format(v, fmt) for v in (min(values), statistics.median(values), max(values)))
+
+
+def report(args: argparse.Namespace, rounds: list[dict[str, float]], extra: dict[str, str]) -> None:
+    cores = os.cpu_count() or 1
+    print(f"gunicorn production config (threads: newsroom/gunicorn_conf.py), {args.workers} "
+          "workers; wrk 1 thread, "
+          f"{args.connections} connections; {len(rounds)} rounds of {args.seconds:g} s per state, "
+          f"states interleaved (trivial app, no experiment, experiment); PostgreSQL + Redis; "
+          f"{cores} cores")  # fmt: skip
+    print(f"uptime before: {extra['uptime_before']}")
+    print(f"{'':<34}{'min / median / max':>22}")
+    column = [r["ceiling"] for r in rounds]
+    print(f"{'ceiling: trivial WSGI app, req/s':<34}{spread(column):>22}")
+    for state, label in (("without", "article, no experiment, req/s"),
+                         ("with", "article, experiment, req/s")):  # fmt: skip
+        print(f"{label:<34}{spread([r[state] for r in rounds]):>22}")
+    ratios = [r["with"] / r["without"] for r in rounds]
+    print(f"{'ratio experiment / none (pairs)':<34}{spread(ratios, '.3f'):>22}")
+    for state, label in (("without", "CPU ms/request, no experiment"),
+                         ("with", "CPU ms/request, experiment")):  # fmt: skip
+        print(f"{label:<34}{spread([r[state + '_cpu'] for r in rounds], '.2f'):>22}")
+    cpu_ratio = [r["with_cpu"] / r["without_cpu"] for r in rounds]
+    print(f"{'CPU ratio experiment / none':<34}{spread(cpu_ratio, '.3f'):>22}")
+    share = [r["without"] / r["ceiling"] for r in rounds]
+    print(f"{'article (none) / ceiling':<34}{spread(share, '.3f'):>22}")
+    cpu = statistics.median([r["without_cpu"] for r in rounds])
+    cpu_with = statistics.median([r["with_cpu"] for r in rounds])
+    print(f"gunicorn's CPU per request (medians) would serve {1000 * cores / cpu:.0f} req/s "
+          f"without and {1000 * cores / cpu_with:.0f} with the experiment on {cores} idle cores, "
+          "before wrk's, Redis' and the kernel's share")  # fmt: skip
+    print(f"errors: {extra['failed']}; impressions counted {extra['counted']} for "
+          f"{extra['made']} requests wrk completed with the experiment (wrk leaves out those "
+          "in flight at its end)")  # fmt: skip
+    print(f"load average during rounds: {extra['loads']}; uptime after: {extra['uptime_after']}")
+    print(f"other busy processes: {extra['busy'] or 'none'}")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def measure(
+    args: argparse.Namespace, env: dict[str, str], port: int, bare_port: int,
+    server: subprocess.Popen[bytes],
+) -> tuple[list[dict[str, float]], dict[str, str]]:  # fmt: skip
+    wrk(port, 2, args.connections)  # warm: templates compiled, connections open
+    rounds: list[dict[str, float]] = []
+    made, failed, loads = 0, 0, []
+    for _ in range(args.rounds):
+        found: dict[str, float] = {"ceiling": wrk(bare_port, args.seconds, args.connections)[0]}
+        for state in ("without", "with"):
+            manage(env, "shell", "-c", START if state == "with" else STOP)
+            _, warm, _ = wrk(port, 1, args.connections)  # workers reload the appeal
+            before = cpu_seconds(server)
+            rate, total, bad = wrk(port, args.seconds, args.connections)
+            found[state] = rate
+            found[f"{state}_cpu"] = 1000 * (cpu_seconds(server) - before) / max(total, 1)
+            made += warm + total if state == "with" else 0
+            failed += bad
+            loads.append(os.getloadavg()[0])
+        rounds.append(found)
+    busy = neighbours()
+    manage(env, "shell", "-c", STOP)
+    counted = manage(env, "shell", "-c", FOLD).strip().splitlines()[-1]
+    extra = {"made": str(made), "failed": str(failed), "counted": counted, "busy": busy,
+             "loads": f"{min(loads):.1f}-{max(loads):.1f}"}  # fmt: skip
+    return rounds, extra
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=8, help="per round and state")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=5, help="per round and state")
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
 
+    uptime_before = uptime()
     with tempfile.TemporaryDirectory(prefix="bench-appeal-") as var_dir:
         port, bare_port = free_port(), free_port()
         env = environment(port, var_dir)
@@ -181,67 +268,15 @@ def main() -> None:
         Path(var_dir, "hello.py").write_text(HELLO)
         bare_env = {**env, "PYTHONPATH": var_dir}
         conf = ["-c", "python:newsroom.gunicorn_conf", "--workers", str(args.workers)]
-        bare = serve(bare_env, bare_port, "hello:app", *conf[2:], "--worker-class", "gthread",
-                     "--threads", "8")  # fmt: skip
+        bare = serve(bare_env, bare_port, "hello:app", *conf)
         server = serve(env, port, "newsroom.wsgi:application", *conf)
         try:
-            wrk(port, 2, args.connections)  # warm: templates compiled, connections open
-            ceiling = [wrk(bare_port, args.seconds, args.connections)[0]]
-            rates: dict[str, list[float]] = {"without": [], "with": []}
-            made = {"without": 0, "with": 0}
-            cpu = {"without": 0.0, "with": 0.0}
-            measured = {"without": 0, "with": 0}
-            failed = 0
-            loads = []
-            for _ in range(args.rounds):
-                for state in ("without", "with"):
-                    manage(env, "shell", "-c", START if state == "with" else STOP)
-                    _, warm, _ = wrk(port, 1, args.connections)  # workers reload the appeal
-                    before = cpu_seconds(server)
-                    rate, total, bad = wrk(port, args.seconds, args.connections)
-                    cpu[state] += cpu_seconds(server) - before
-                    measured[state] += total
-                    made[state] += warm
-                    rates[state].append(rate)
-                    made[state] += total
-                    failed += bad
-                    loads.append(os.getloadavg()[0])
-            ceiling.append(wrk(bare_port, args.seconds, args.connections)[0])
-            busy = neighbours()
-            manage(env, "shell", "-c", STOP)
-            counted = int(manage(env, "shell", "-c", FOLD).strip().splitlines()[-1])
+            rounds, extra = measure(args, env, port, bare_port, server)
         finally:
             for process in (server, bare):
                 process.terminate()
                 process.wait(timeout=30)
-
-    without, with_ = statistics.median(rates["without"]), statistics.median(rates["with"])
-    print(f"gunicorn production config (threads: newsroom/gunicorn_conf.py), {args.workers} "
-          "workers; wrk 1 thread, "
-          f"{args.connections} connections, {args.rounds} rounds x {args.seconds:g} s per state; "
-          f"PostgreSQL + Redis; {os.cpu_count()} cores")  # fmt: skip
-    print(
-        f"ceiling (bare WSGI app, same server and wrk): {min(ceiling):.0f}-{max(ceiling):.0f} req/s"
-    )
-    for state, label in (
-        ("without", "article /, no experiment"),
-        ("with", "article /, experiment running"),
-    ):
-        values = " ".join(f"{v:.0f}" for v in rates[state])
-        print(
-            f"{label:<32} median {statistics.median(rates[state]):>6.0f} req/s   rounds: {values}"
-        )
-    print(f"difference: {100 * (without - with_) / without:+.1f}% (with vs without, medians)")
-    per = {state: 1000 * cpu[state] / max(measured[state], 1) for state in cpu}
-    print(f"gunicorn CPU per request: {per['without']:.2f} ms without, {per['with']:.2f} ms with "
-          f"({100 * (per['with'] - per['without']) / per['without']:+.1f}%); on {os.cpu_count()} "
-          f"idle cores that is {1000 * (os.cpu_count() or 1) / per['without']:.0f} and "
-          f"{1000 * (os.cpu_count() or 1) / per['with']:.0f} req/s before the client's, Redis' "
-          "and the kernel's share")  # fmt: skip
-    print(f"errors: {failed}; impressions counted {counted} for {made['with']} requests wrk "
-          "completed with the experiment (wrk leaves out those in flight at its end)")  # fmt: skip
-    print(f"load average during rounds: {min(loads):.1f}-{max(loads):.1f}; "
-          f"other busy processes: {busy or 'none'}")  # fmt: skip
+    report(args, rounds, {**extra, "uptime_before": uptime_before, "uptime_after": uptime()})
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 from donations import frequencies
 from donations.amounts import money
@@ -25,9 +26,14 @@ from donations.appeals.currency import reader_currency
 from donations.appeals.middleware import ASSIGNED_ATTRIBUTE
 from donations.forms import SupportForm
 from donations.models import CURRENCY_SYMBOLS, Currency
+from newsroom.fragments import FragmentCache, render_fragment
 
 REMINDED_COOKIE = "support_reminder"
 GIVEN_COOKIE = "support_given"
+BANNER_TEMPLATE = "donations/_support_banner.html"
+PAGE_VIEW_SLOTS = ("csrf_token", "attempt", "source_page")
+_fragments = FragmentCache()  # generation: the live appeal's snapshot
+_states = FragmentCache()  # hidden, reminded, off: one generation
 
 
 def _headlines(live: LiveAppeal, headline: str) -> dict[str, str]:
@@ -78,26 +84,18 @@ def _first_invalid(errors: Mapping[str, Any]) -> str:
     return about[0] if about else ("custom_amount" if errors else "")
 
 
-def banner_context(
-    request: HttpRequest | None,
-    form: SupportForm | None = None,
-    choice: Mapping[str, Any] | None = None,
-    *,
-    standalone: bool = False,
+def _shown(
+    live: LiveAppeal,
+    arm: Arm | None,
+    data: Mapping[str, Any],
+    currency: str,
+    form: SupportForm | None,
 ) -> dict[str, Any]:
-    hidden = _hidden_by_cookie(request, standalone)
-    if hidden:
-        return {"hidden": hidden, "reminded": hidden == "reminded"}
-    live, arm, drawn = _live(request, page_view=form is None and choice is None)
-    if live is None or not (live.show_banner or standalone):
-        return {"hidden": "closed" if live is None else "off", "reminded": False}
-    if arm is not None and drawn and request is not None:
-        setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
+    """The banner's context for the appeal (or the arm), the reader's choice in `data` and
+    their currency; everything but the per-request `attempt` and `source_page`."""
     copy = arm.copy if arm is not None else live.copy
     presets = arm.options if arm is not None else live.options
-    data: Mapping[str, Any] = form.data if form is not None else (choice or {})
     frequency = data.get("frequency") or copy.default_frequency
-    currency = data.get("currency") or (reader_currency(request) if request else "")
     if frequencies.find(frequency) is None:
         frequency = copy.default_frequency
     if currency not in Currency.values:
@@ -124,7 +122,63 @@ def banner_context(
         "custom_amount": data.get("custom_amount", ""),
         "presets": presets,
         "symbols": {str(c): s for c, s in CURRENCY_SYMBOLS.items()},
-        "attempt": data.get("attempt") or uuid.uuid4().hex,
-        "source_page": data.get("source_page") or (request.path if request else "/"),
         "reminded": False,
     }
+
+
+def banner_context(
+    request: HttpRequest | None,
+    form: SupportForm | None = None,
+    choice: Mapping[str, Any] | None = None,
+    *,
+    standalone: bool = False,
+) -> dict[str, Any]:
+    hidden = _hidden_by_cookie(request, standalone)
+    if hidden:
+        return {"hidden": hidden, "reminded": hidden == "reminded"}
+    live, arm, drawn = _live(request, page_view=form is None and choice is None)
+    if live is None or not (live.show_banner or standalone):
+        return {"hidden": "closed" if live is None else "off", "reminded": False}
+    if arm is not None and drawn and request is not None:
+        setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
+    data: Mapping[str, Any] = form.data if form is not None else (choice or {})
+    currency = data.get("currency") or (reader_currency(request) if request else "")
+    return {
+        **_shown(live, arm, data, currency, form),
+        "attempt": data.get("attempt") or uuid.uuid4().hex,
+        "source_page": data.get("source_page") or (request.path if request else "/"),
+    }
+
+
+def page_view_banner(request: HttpRequest, extra: Mapping[str, Any]) -> SafeString:
+    """The banner under an article (no form posted, not the /support/ page), as
+    `banner_context` + the template would render it, from a fragment rendered once per
+    appeal snapshot, variant and currency (see `newsroom.fragments`): per view only the
+    CSRF token, a fresh `attempt` and the page's path are filled in. `extra` is the rest of
+    the template's context (the form targets, `csrf_token`)."""
+    hidden = _hidden_by_cookie(request, standalone=False)
+    if hidden:
+        return _fixed_state({"hidden": hidden, "reminded": hidden == "reminded"}, extra)
+    live, arm, drawn = live_appeal_for(request, count=request.method == "GET")
+    if live is None or not live.show_banner:
+        return _fixed_state({"hidden": "closed" if live is None else "off"}, extra)
+    if arm is not None and drawn:
+        setattr(request, ASSIGNED_ATTRIBUTE, arm.id)
+    currency = reader_currency(request)
+    key = (arm.id if arm is not None else None, currency)
+    fragment = _fragments.get(live, key, lambda: render_fragment(
+        BANNER_TEMPLATE, {**extra, **_shown(live, arm, {}, currency, None)}, PAGE_VIEW_SLOTS
+    ))  # fmt: skip
+    return fragment.fill({
+        "csrf_token": extra.get("csrf_token") or "",
+        "attempt": uuid.uuid4().hex,
+        "source_page": request.path,
+    })  # fmt: skip
+
+
+def _fixed_state(context: dict[str, Any], extra: Mapping[str, Any]) -> SafeString:
+    """The banner hidden, reminded or switched off: the same for every reader."""
+    fragment = _states.get(None, context["hidden"], lambda: render_fragment(
+        BANNER_TEMPLATE, {**extra, "reminded": False, **context}, ()
+    ))  # fmt: skip
+    return fragment.fill({})

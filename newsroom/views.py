@@ -14,13 +14,16 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from newsroom import health
+from newsroom import context_processors, health
+from newsroom.fragments import shell_page
 
 
 @require_safe
 def article(request: HttpRequest) -> HttpResponse:
-    """The demo article: what a news site's story page looks like with both includes."""
-    return render(request, "pages/article.html")
+    """The demo article: what a news site's story page looks like with both includes. Its
+    own text is the same for every reader, so it is rendered once per process and each view
+    renders only the banner and the newsletter box (`newsroom.fragments.shell_page`)."""
+    return shell_page(request, "pages/article.html", context_processors.site(request))
 
 
 @require_safe

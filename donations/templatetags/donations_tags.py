@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from donations import frequencies
-from donations.banner import banner_context
+from donations.banner import BANNER_TEMPLATE, banner_context, page_view_banner
+from newsroom.fragments import per_view
 
 register = template.Library()
 
@@ -24,21 +28,25 @@ def frequency_adverbs() -> str:
     return frequencies.adverbs()
 
 
-@register.inclusion_tag("donations/_support_banner.html", takes_context=True)
-def support_banner(context: template.Context) -> dict[str, object]:
+@register.simple_tag(takes_context=True)
+@per_view("support_banner")
+def support_banner(context: Mapping[str, Any]) -> str:
     """The support banner a news site puts under every article: the live appeal (or this
-    browser's variant of it), hidden where `donations.banner` says."""
+    browser's variant of it), hidden where `donations.banner` says. Under an article it comes
+    from a fragment rendered once (`page_view_banner`); a re-rendered form and the /support/
+    page render the template."""
     request = context.get("request")
     standalone = bool(context.get("support_page"))
-    return {
-        **banner_context(
-            request,
-            context.get("support_form"),
-            context.get("support_choice"),
-            standalone=standalone,
-        ),
+    form, choice = context.get("support_form"), context.get("support_choice")
+    extra = {
         "urls": banner_urls(),
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "standalone": standalone,
     }
+    if request is not None and not standalone and form is None and choice is None:
+        return page_view_banner(request, extra)
+    return render_to_string(
+        BANNER_TEMPLATE,
+        {**banner_context(request, form, choice, standalone=standalone), **extra},
+    )

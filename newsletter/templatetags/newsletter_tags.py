@@ -1,19 +1,38 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
+from django.template.loader import render_to_string
+
+from newsroom.fragments import FragmentCache, per_view, render_fragment
 
 register = template.Library()
 
+SIGNUP_BOX_TEMPLATE = "newsletter/_signup_box.html"
+_fragments = FragmentCache()
 
-@register.inclusion_tag("newsletter/_signup_box.html", takes_context=True)
-def newsletter_signup_box(context: template.Context) -> dict[str, object]:
+
+@register.simple_tag(takes_context=True)
+@per_view("newsletter_box")
+def newsletter_signup_box(context: Mapping[str, Any]) -> str:
     """The newsletter sign-up box a news site puts on every article page.
 
-    The form records the page it sits on (`source`) with the reader's consent.
+    The form records the page it sits on (`source`) with the reader's consent. It is the same
+    for every reader but for the CSRF token and that page, so it is rendered once per process
+    and filled in per view (`newsroom.fragments`).
     """
     request = context.get("request")
-    return {
+    box = {
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "source": getattr(request, "path", ""),
     }
+    token = box["csrf_token"]
+    if token is None or str(token) == "NOTPROVIDED":  # no CSRF context: the form says so
+        return render_to_string(SIGNUP_BOX_TEMPLATE, box)
+    fragment = _fragments.get(None, "box", lambda: render_fragment(
+        SIGNUP_BOX_TEMPLATE, box, ("csrf_token", "source")
+    ))  # fmt: skip
+    return fragment.fill(box)
