@@ -73,9 +73,10 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Terms as Stripe states them (`services/gift_terms.py`): no default, nothing invented.
     frequency = models.CharField(max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
     started_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -89,7 +90,11 @@ class RecurringDonation(FrequencyWords, TimeStampedModel):
     terms_changed_by_event_at = models.BigIntegerField(
         default=0,
         help_text="When Stripe last set amount, frequency, next charge and pause (an event's "
-        "`created`, or the time of our own change that Stripe answered).",
+        "`created`, an invoice's `created`, or the time of our own change that Stripe "
+        "answered; 0 while only the checkout stated them).",
+    )
+    stripe_price_id = models.CharField(
+        max_length=255, blank=True, help_text="The Stripe price the terms were read from."
     )
 
     class Meta:
@@ -222,7 +227,7 @@ class Dispute(TimeStampedModel):
         return f"Dispute on payment #{self.donation_id} ({self.outcome})"
 
 
-class FailedPayment(TimeStampedModel):
+class FailedPayment(FrequencyWords, TimeStampedModel):
     """A failed renewal invoice; the donor gets one "fix your card" email for it."""
 
     recurring = models.ForeignKey(
@@ -230,6 +235,13 @@ class FailedPayment(TimeStampedModel):
     )
     stripe_invoice_id = models.CharField(max_length=255, unique=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # What the invoice asked for (its amount due and currency) and its price's frequency; empty
+    # on rows recorded before these were kept.
+    frequency = models.CharField(
+        max_length=frequencies.MAX_LENGTH, choices=frequencies.CHOICES, blank=True
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
 
     class Meta:
         verbose_name = "failed renewal"

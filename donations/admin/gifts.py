@@ -167,12 +167,12 @@ class RecurringDonationAdmin(admin.ModelAdmin):
     actions = ("cancel",)
     readonly_fields = (
         "donor", "frequency", "amount", "currency", "status", "paused", "next_charge_at",
-        "started_at", "cancelled_at", "subscription_link", "customer_link", "created_at",
-        "updated_at",
+        "started_at", "cancelled_at", "subscription_link", "customer_link", "price_link",
+        "created_at", "updated_at",
     )  # fmt: skip
     exclude = (
-        "stripe_subscription_id", "stripe_customer_id", "status_changed_by_event_at",
-        "terms_changed_by_event_at",
+        "stripe_subscription_id", "stripe_customer_id", "stripe_price_id",
+        "status_changed_by_event_at", "terms_changed_by_event_at",
     )  # fmt: skip
     inlines = (ChangeInline,)
 
@@ -182,6 +182,10 @@ class RecurringDonationAdmin(admin.ModelAdmin):
     @admin.display(description="Stripe subscription")
     def subscription_link(self, obj: RecurringDonation) -> SafeString | str:
         return stripe_link(obj.stripe_subscription_id)
+
+    @admin.display(description="Stripe price")
+    def price_link(self, obj: RecurringDonation) -> SafeString | str:
+        return stripe_link(obj.stripe_price_id)
 
     @admin.display(description="Stripe customer")
     def customer_link(self, obj: RecurringDonation) -> SafeString | str:

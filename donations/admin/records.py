@@ -76,5 +76,8 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 @admin.register(FailedPayment)
 class FailedPaymentAdmin(ReadOnlyAdmin):
-    list_display = ("stripe_invoice_id", "recurring", "notice_sent_at", "created_at")
+    list_display = (
+        "stripe_invoice_id", "recurring", "frequency", "amount", "currency", "notice_sent_at",
+        "created_at",
+    )  # fmt: skip
     search_fields = ("stripe_invoice_id", "recurring__donor__email")

@@ -107,6 +107,19 @@ def receipt_send(*, donation_id: int) -> bool:
     )
 
 
+def _failed_amount(failure: FailedPayment) -> dict[str, object]:
+    """What the failed invoice asked for; the gift's terms for a row recorded before the
+    invoice's own amount was kept."""
+    source: FailedPayment | RecurringDonation = failure
+    if failure.amount is None or not failure.currency or not failure.frequency:
+        source = failure.recurring
+    return {
+        "gift_words": source.gift_words,
+        "amount": source.amount,
+        "currency": source.currency.upper(),
+    }
+
+
 def past_due_notice_send(*, failure_id: int) -> bool:
     failure = FailedPayment.objects.select_related("recurring__donor").filter(pk=failure_id).first()
     if failure is None or failure.recurring.donor is None or not failure.recurring.donor.email:
@@ -123,7 +136,7 @@ def past_due_notice_send(*, failure_id: int) -> bool:
             subject=f"Your gift to {settings.SITE_NAME} could not be collected",
             template="past_due",
             context={
-                "recurring": failure.recurring,
+                **_failed_amount(failure),
                 "manage_url": manage_url(donor_id=donor.pk, past_due=True),
                 "days": settings.DONATIONS_PAST_DUE_LINK_MAX_AGE // 86400,
             },

@@ -8,13 +8,12 @@ from donations import stripe_client
 from donations.models import Donation, RecurringDonation
 from donations.services import recurring as recurring_services
 from donations.services.donors import donor_upsert
+from donations.services.gift_terms import FIRST_INVOICE_REASON, invoice_terms
 from donations.services.payments import donation_upsert, from_timestamp
 from donations.services.terms import terms_of_invoice
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
-
-FIRST_INVOICE_REASON = "subscription_create"
 
 
 def payment_record_from_invoice(invoice: stripe_client.Invoice, *, event_created: int) -> None:
@@ -31,7 +30,9 @@ def payment_record_from_invoice(invoice: stripe_client.Invoice, *, event_created
         terms=lambda: terms_of_invoice(invoice),
         donor=donor,
         customer_id=invoice.customer_id or "",
+        stated_at=invoice.created or 0,
     )
+    terms = invoice_terms(recurring=recurring, invoice=invoice)  # newer ones are stored
     recurring_services.recurring_status_apply(
         recurring=recurring, status=RecurringDonation.Status.ACTIVE, at=event_created
     )
@@ -41,7 +42,7 @@ def payment_record_from_invoice(invoice: stripe_client.Invoice, *, event_created
             "stripe_payment_intent_id": invoice.payment_intent_id or "",
         },
         status=Donation.Status.PAID,
-        frequency=recurring.frequency,
+        frequency=terms.frequency,  # the invoice's price's, whatever the gift's is now
         amount=invoice.amount_paid.amount,
         currency=invoice.amount_paid.currency,
         donor=donor,
@@ -79,9 +80,7 @@ def payment_failed_from_invoice(invoice: stripe_client.Invoice, *, event_created
     if not invoice.subscription_id:
         return
     recurring_services.recurring_payment_failed(
-        subscription_id=invoice.subscription_id,
-        invoice_id=invoice.id,
-        terms=lambda: terms_of_invoice(invoice),
+        invoice,
         donor=donor_upsert(email=invoice.email or "", customer_id=invoice.customer_id or ""),
         event_created=event_created,
     )

@@ -181,7 +181,7 @@ def payment_record_from_session(
             "stripe_invoice_id": session.invoice_id or "",
         },
         status=status,
-        frequency=recurring.frequency if recurring else _one_time_or_session(session),
+        frequency=_session_frequency(session, recurring),
         amount=total.amount,
         currency=total.currency,
         donor=donor,
@@ -190,6 +190,17 @@ def payment_record_from_session(
         paid_at=from_timestamp(event_created) if status == Donation.Status.PAID else None,
         source_page=session.metadata.get("source_page", ""),
     )
+
+
+def _session_frequency(
+    session: stripe_client.CheckoutSession, recurring: RecurringDonation | None
+) -> str:
+    """What was paid for: the frequency we sent with the session (the gift's may have changed
+    since, in an event processed first), else the gift's, else its terms'."""
+    row = frequencies.find(session.frequency)
+    if recurring is not None and row is not None and row.is_recurring:
+        return row.value
+    return recurring.frequency if recurring is not None else _one_time_or_session(session)
 
 
 def _one_time_or_session(session: stripe_client.CheckoutSession) -> str:

@@ -1,6 +1,7 @@
 """Recurring gifts (Stripe subscriptions): created when first seen by any event, with terms
-(frequency, amount) read from Stripe's objects or fetched from Stripe, never invented; status
-applied only from an event at least as new as the one that last set it; cancelled is final."""
+(frequency, amount) read from Stripe's objects or fetched from Stripe, never invented, and
+replaced by newer statements (`gift_terms.py` says which is newer); status applied only from an
+event at least as new as the one that last set it; cancelled is final."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from donations.models import Donor, FailedPayment, RecurringDonation
 from donations.services.donors import donor_upsert
 from donations.services.emails import send_past_due_notice
 from donations.services.errors import DonationError
-from donations.services.gift_terms import recurring_terms_apply
-from donations.services.terms import GiftTerms, terms_of_subscription
+from donations.services.gift_terms import invoice_terms, recurring_terms_apply
+from donations.services.terms import GiftTerms, terms_of_invoice, terms_of_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ def recurring_lock(
     terms: Callable[[], GiftTerms],
     donor: Donor | None,
     customer_id: str = "",
+    stated_at: int = 0,
 ) -> RecurringDonation:
     """The recurring gift for this subscription, locked for this transaction. Locking it
     serialises every event about the same gift. When first seen it is created with `terms()`,
     which reads them from the event's object or fetches them from Stripe (or raises
-    `RetryLater`); a gift already recorded asks nothing."""
+    `RetryLater`), as stated at `stated_at` (see `gift_terms`: later statements replace them);
+    a gift already recorded asks nothing."""
     rows = RecurringDonation.objects.select_for_update()
     recurring = rows.filter(stripe_subscription_id=subscription_id).first()
     if recurring is None:
@@ -68,6 +71,8 @@ def recurring_lock(
                 frequency=found.frequency,
                 amount=found.amount.amount,
                 currency=found.amount.currency,
+                stripe_price_id=found.price_id,
+                terms_changed_by_event_at=stated_at,
                 donor=donor,
                 stripe_customer_id=customer_id,
             )
@@ -129,6 +134,7 @@ def recurring_sync_from_subscription(
         terms=lambda: terms_of_subscription(subscription),
         donor=donor_upsert(email="", customer_id=customer_id),
         customer_id=customer_id,
+        stated_at=event_created,
     )
     if recurring.started_at is None and subscription.start_date:
         recurring.started_at = datetime.fromtimestamp(subscription.start_date, tz=UTC)
@@ -140,21 +146,32 @@ def recurring_sync_from_subscription(
 
 
 def recurring_payment_failed(
-    *,
-    subscription_id: str,
-    invoice_id: str,
-    terms: Callable[[], GiftTerms],
-    donor: Donor | None,
-    event_created: int,
+    invoice: stripe_client.Invoice, *, donor: Donor | None, event_created: int
 ) -> None:
-    """invoice.payment_failed: past due, and one "fix your card" email per failed invoice. A
-    failed renewal that arrives first creates the gift with its real terms (`terms()`)."""
-    recurring = recurring_lock(subscription_id=subscription_id, terms=terms, donor=donor)
+    """invoice.payment_failed: past due, and one "fix your card" email per failed invoice,
+    saying what the invoice asked for. A failed renewal that arrives first creates the gift
+    with its real terms (the invoice's price, fetched from Stripe)."""
+    if not invoice.subscription_id:
+        return  # not a subscription's invoice: no recurring gift to mark
+    recurring = recurring_lock(
+        subscription_id=invoice.subscription_id,
+        terms=lambda: terms_of_invoice(invoice),
+        donor=donor,
+        customer_id=invoice.customer_id or "",
+        stated_at=invoice.created or 0,
+    )
+    terms = invoice_terms(recurring=recurring, invoice=invoice)
     recurring_status_apply(
         recurring=recurring, status=RecurringDonation.Status.PAST_DUE, at=event_created
     )
     failure, created = FailedPayment.objects.get_or_create(
-        stripe_invoice_id=invoice_id, defaults={"recurring": recurring}
+        stripe_invoice_id=invoice.id,
+        defaults={
+            "recurring": recurring,
+            "frequency": terms.frequency,
+            "amount": invoice.amount_due.amount,
+            "currency": invoice.amount_due.currency,
+        },
     )
     if created and recurring.status == RecurringDonation.Status.PAST_DUE:
         send_past_due_notice.delay_on_commit(failure.pk)

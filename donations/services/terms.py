@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 class GiftTerms:
     frequency: str  # a recurring row of the frequencies table
     amount: stripe_client.Money
+    price_id: str = ""  # the Stripe price they were read from ("" when read from a session)
 
 
 class NoFixedAmount(DonationError):
@@ -31,7 +32,7 @@ def terms_of_price(price: stripe_client.Price) -> GiftTerms:
     row = frequencies.for_interval(price.recurring.interval, price.recurring.interval_count)
     if price.unit_amount is None:
         raise NoFixedAmount(extra={"price": price.id})
-    return GiftTerms(frequency=row.value, amount=price.unit_amount)
+    return GiftTerms(frequency=row.value, amount=price.unit_amount, price_id=price.id)
 
 
 def terms_of_subscription(subscription: stripe_client.Subscription) -> GiftTerms:

@@ -270,6 +270,33 @@ def portal_session_create(store: Store, params: Params, base_url: str) -> Obj:
     )
 
 
+def portal_price_change(
+    store: Store, sub_id: str, *, unit_amount: int, interval: str = "", interval_count: int = 0
+) -> Obj:
+    """The donor changes the amount (and/or interval) of their subscription in the Billing
+    Portal: Stripe gives its item a new price of the same product and currency (no
+    proration) and emits `customer.subscription.updated`; a new interval starts a new period
+    at once, invoiced and charged."""
+    sub = store.get(sub_id, "subscription")
+    item = sub["items"]["data"][0]
+    old = item["price"]
+    recurring = {
+        "interval": interval or old["recurring"]["interval"],
+        "interval_count": str(interval_count or old["recurring"]["interval_count"]),
+    }
+    price_data = {
+        "currency": old["currency"],
+        "product": old["product"],
+        "unit_amount": str(unit_amount),
+        "recurring": recurring,
+    }
+    return subscription_update(
+        store,
+        sub_id,
+        {"items": [{"id": item["id"], "price_data": price_data}], "proration_behavior": "none"},
+    )
+
+
 # --- refunds and disputes ---------------------------------------------------------------------
 def refund_create(store: Store, params: Params) -> Obj:
     reject_unknown(

@@ -28,8 +28,8 @@ box-shadow:0 1px 4px rgba(0,0,0,.15)}
 text-align:center;margin:0 0 1.5rem}
 .amount{font-size:2rem;font-weight:700;margin:.2rem 0}
 label{display:block;margin:1rem 0 .3rem;font-weight:600}
-input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;
-border:1px solid #888;border-radius:4px}
+input[type=email],input[inputmode],select{width:100%;box-sizing:border-box;padding:.6rem;
+font-size:1rem;border:1px solid #888;border-radius:4px}
 button{display:block;width:100%;margin:.8rem 0 0;padding:.8rem;font-size:1rem;border:0;
 border-radius:4px;background:#1b5e20;color:#fff;cursor:pointer}
 button.secondary{background:#37474f}
@@ -146,7 +146,8 @@ def portal_page(store: Store, portal_id: str, notice: str = "") -> Page:
         status = sub["status"] + (" (ends at period end)" if sub["cancel_at_period_end"] else "")
         actions = ""
         if sub["status"] in billing.LIVE:
-            actions = _portal_button(portal_id, sub["id"], "cancel", "Cancel")
+            actions = _change_form(portal_id, sub["id"], price)
+            actions += _portal_button(portal_id, sub["id"], "cancel", "Cancel")
         if sub["status"] == "past_due":
             actions += _portal_button(portal_id, sub["id"], "recover", "Update payment method")
         rows.append(
@@ -177,6 +178,46 @@ def _portal_button(portal_id: str, sub_id: str, action: str, label: str) -> str:
     )
 
 
+def _change_form(portal_id: str, sub_id: str, price: dict[str, Any]) -> str:
+    """A new amount (in the price's currency) and interval, as the real portal offers when
+    its configuration allows subscription updates."""
+    now = price["recurring"]["interval"]
+    options = "".join(
+        f"<option value={i}{' selected' if i == now else ''}>{FREQUENCY[i]}</option>"
+        for i in ("month", "year")
+    )
+    return (
+        f'<form method=post action="/portal/{escape(portal_id)}">'
+        f'<input type=hidden name=subscription value="{escape(sub_id)}">'
+        f'<label for="amount-{escape(sub_id)}">New amount ({escape(price["currency"].upper())})'
+        f'</label><input id="amount-{escape(sub_id)}" name=amount inputmode=decimal required>'
+        f'<label for="interval-{escape(sub_id)}">Every</label>'
+        f'<select id="interval-{escape(sub_id)}" name=interval>{options}</select>'
+        "<button type=submit name=action value=change>Change amount</button></form>"
+    )
+
+
+def _minor_units(text: str) -> int | None:
+    """ "12.50" -> 1250; anything else (negative, more than two decimals, not a number) None."""
+    whole, _, cents = text.strip().partition(".")
+    if not whole.isdigit() or len(cents) > 2 or (cents and not cents.isdigit()):
+        return None
+    return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
+
+
+def _price_change(store: Store, sub: dict[str, Any], form: dict[str, str]) -> str:
+    amount = _minor_units(form.get("amount", ""))
+    if not amount:
+        return "Enter an amount, such as 12.50."
+    try:
+        billing.portal_price_change(
+            store, sub["id"], unit_amount=amount, interval=form.get("interval", "")
+        )
+    except StripeError as exc:
+        return str(exc)
+    return "Your subscription is updated."
+
+
 def portal_submit(store: Store, portal_id: str, form_body: str) -> Page:
     portal = store.objects.get(portal_id)
     if portal is None or portal.get("object") != "billing_portal.session":
@@ -190,6 +231,8 @@ def portal_submit(store: Store, portal_id: str, form_body: str) -> Page:
     if action == "cancel" and sub["status"] in billing.LIVE:
         billing.subscription_cancel(store, sub["id"], {})
         notice = "Your subscription is canceled."
+    elif action == "change" and sub["status"] in billing.LIVE:
+        notice = _price_change(store, sub, form)
     elif action == "recover" and sub["status"] == "past_due":
         billing.subscription_recover(store, sub["id"])
         notice = "Your payment method is updated."

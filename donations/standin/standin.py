@@ -21,6 +21,14 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() in ("1", "true", "yes", "on")
 
 
+def _non_negative(value: Any, name: str) -> int:
+    """A whole number >= 0 from a control call's JSON or query string, else Stripe's 400."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit():
+        raise StripeError(f"Invalid integer: {name} must be a whole number >= 0", param=name)
+    return int(text)
+
+
 class StripeStandin:
     """A local Stripe for tests and the demo. `StripeStandin().start()` listens on port 0."""
 
@@ -184,6 +192,23 @@ class StripeStandin:
     def fail_invoice(self, sub_id: str) -> Obj:
         return self._locked(billing.subscription_renew, sub_id, succeeded=False)
 
+    def change_price(
+        self, sub_id: str, unit_amount: int, interval: str = "", interval_count: int = 0
+    ) -> Obj:
+        """The donor changes their gift's amount (minor units) or interval in the portal."""
+        return self._locked(
+            billing.portal_price_change,
+            sub_id,
+            unit_amount=unit_amount,
+            interval=interval,
+            interval_count=interval_count,
+        )
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move Stripe's clock forward (as a test clock does): what happens next carries later
+        `created` seconds. Returns the new time."""
+        return self.store.advance_clock(seconds)
+
     def dispute(self, charge_id: str, reason: str = "fraudulent") -> Obj:
         return self._locked(billing.charge_dispute, charge_id, reason=reason)
 
@@ -238,6 +263,8 @@ class StripeStandin:
                 times=int(args.get("times", 1)),
             )
             return {"queued": True}
+        if parts == ["clock", "advance"]:
+            return {"now": self.advance_clock(_non_negative(args.get("seconds", 0), "seconds"))}
         if parts == ["webhooks", "hold"]:
             self.hold_webhooks()
             return {"held": True}
@@ -257,6 +284,12 @@ class StripeStandin:
             ("sessions", "expire"): lambda: self.expire(object_id),
             ("subscriptions", "renew"): lambda: self.renew(object_id),
             ("subscriptions", "fail"): lambda: self.fail_invoice(object_id),
+            ("subscriptions", "change-price"): lambda: self.change_price(
+                object_id,
+                _non_negative(args.get("unit_amount"), "unit_amount"),
+                str(args.get("interval") or ""),
+                _non_negative(args.get("interval_count", 0), "interval_count"),
+            ),
             ("events", "redeliver"): lambda: self.redeliver(object_id),
             ("charges", "dispute"): lambda: self.dispute(
                 object_id, args.get("reason", "fraudulent")

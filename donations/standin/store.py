@@ -67,14 +67,23 @@ class Store:
     requests: list[dict[str, Any]] = field(default_factory=list)
     idempotency: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     fail_next: list[dict[str, Any]] = field(default_factory=list)
+    clock_offset: int = 0  # seconds the test clock was advanced (`advance_clock`)
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_event: Callable[[str, str, bytes], None] | None = None  # id, type, payload
     _local: threading.local = field(default_factory=threading.local)
 
     # --- clock and context ------------------------------------------------------------------
-    @staticmethod
-    def now() -> int:
-        return int(time.time())
+    def now(self) -> int:
+        """Stripe's clock: wall time plus what a test advanced it by (as Stripe's test clocks),
+        so events and objects made after an advance carry later `created` seconds."""
+        return int(time.time()) + self.clock_offset
+
+    def advance_clock(self, seconds: int) -> int:
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        with self.lock:
+            self.clock_offset += seconds
+            return self.now()
 
     def context(self) -> RequestContext:
         ctx = getattr(self._local, "ctx", None)
@@ -143,3 +152,4 @@ class Store:
             self.requests.clear()
             self.idempotency.clear()
             self.fail_next.clear()
+            self.clock_offset = 0

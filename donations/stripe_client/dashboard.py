@@ -35,6 +35,7 @@ def dashboard_url(object_id: str, *, livemode: bool | None = None) -> str:
         "dp_": "disputes",
         "cs_": "checkout/sessions",
         "evt_": "events",
+        "price_": "prices",
     }
     path = next((p for prefix, p in paths.items() if object_id.startswith(prefix)), "search")
     test = "" if livemode else "test/"

@@ -95,6 +95,7 @@ class Invoice:
     subscription_metadata: Mapping[str, str]  # the subscription's metadata when invoiced
     price_ids: tuple[str, ...]  # each line's `pricing.price_details.price`, in order
     payments: tuple[InvoicePayment, ...]  # present only when the event or call includes them
+    created: int | None = None  # when Stripe made it, from the subscription's price then
 
     @property
     def payment_intent_id(self) -> str | None:

@@ -235,6 +235,7 @@ def invoice(fields: Fields) -> objects.Invoice:
         subscription_metadata=details.metadata() if details else {},
         price_ids=tuple(p for line in fields.items("lines") if (p := _line_price_id(line))),
         payments=tuple(invoice_payment(p) for p in fields.items("payments")),
+        created=fields.timestamp("created"),
     )
 
 

@@ -21,7 +21,7 @@ from donations import figures, frequencies
 from donations.appeals.config import forget_process_copy
 from donations.appeals.models import AmountLimit, AmountOption, Appeal, VariantGifts
 from donations.forms import SupportForm
-from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.models import Donation, FailedPayment, RecurringDonation, StripeEvent
 from donations.standin import StripeStandin
 from tests.donations.factories import DonorFactory
 from tests.donations.stripe_events import stripe_event
@@ -54,7 +54,14 @@ def subscription_event(
 def test_the_form_the_models_and_the_stripe_mapping_all_come_from_the_table() -> None:
     offered = [(w.data["value"], w.data["label"]) for w in SupportForm()["frequency"].subwidgets]
     assert offered == frequencies.choices()
-    for model in (Donation, RecurringDonation, AmountOption, AmountLimit, VariantGifts):
+    for model in (
+        Donation,
+        RecurringDonation,
+        FailedPayment,
+        AmountOption,
+        AmountLimit,
+        VariantGifts,
+    ):
         column = model._meta.get_field("frequency")
         assert isinstance(column, models.CharField)
         assert column.choices == frequencies.choices()
@@ -111,7 +118,14 @@ def quarterly(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     live = Appeal.objects.get(is_live=True)
     if connection.vendor == "postgresql":
         with connection.schema_editor() as editor:
-            for model in (Donation, RecurringDonation, AmountOption, AmountLimit, VariantGifts):
+            for model in (
+                Donation,
+                RecurringDonation,
+                FailedPayment,
+                AmountOption,
+                AmountLimit,
+                VariantGifts,
+            ):
                 old = model._meta.get_field("frequency")
                 new: models.CharField[str, str] = models.CharField(
                     max_length=len("quarterly"), choices=frequencies.choices()
@@ -175,8 +189,12 @@ def test_a_quarterly_subscription_is_recorded_counted_in_the_figures_and_named_i
     page = client.get("/admin/donations/donation/figures/").content.decode()
     assert "Active quarterly donors" in page
 
-    failed = stripe_event("invoice_payment_failed", customer_email="reader@example.org")
-    failed["data"]["object"]["parent"]["subscription_details"]["subscription"] = "sub_test_quarter1"
+    failed = stripe_event(
+        "invoice_payment_failed", customer_email="reader@example.org", amount_due=1500
+    )  # the quarterly gift's renewal: its price, its amount
+    invoice = failed["data"]["object"]
+    invoice["parent"]["subscription_details"]["subscription"] = "sub_test_quarter1"
+    invoice["lines"]["data"][0]["pricing"]["price_details"]["price"] = "price_sub_test_quarter1"
     assert deliver(failed) == 200
     [notice] = mail.outbox
     assert "your quarterly gift of 15.00 USD" in notice.body

@@ -111,6 +111,7 @@ def test_a_gift_already_recorded_asks_stripe_nothing_for_its_renewals(
     deliver: Deliver, recorded_stripe: StripeStandin
 ) -> None:
     deliver(stripe_event("checkout_session_completed_monthly"))
+    deliver(stripe_event("customer_subscription_created"))  # names the gift's price
     deliver(stripe_event("invoice_paid_renewal"))
     deliver(stripe_event("invoice_payment_failed"))
 
@@ -118,6 +119,29 @@ def test_a_gift_already_recorded_asks_stripe_nothing_for_its_renewals(
     assert Donation.objects.count() == 2
     assert recorded_stripe.requests("/v1/prices") == []
     assert recorded_stripe.requests("/v1/subscriptions") == []
+
+
+def test_the_first_invoice_after_its_checkout_asks_stripe_nothing(
+    deliver: Deliver, recorded_stripe: StripeStandin
+) -> None:
+    deliver(stripe_event("checkout_session_completed_monthly"))
+    deliver(stripe_event("invoice_paid_first"))
+
+    assert Donation.objects.get().frequency == "monthly"
+    assert recorded_stripe.requests("/v1/prices") == []
+    assert recorded_stripe.requests("/v1/subscriptions") == []
+
+
+def test_a_gift_known_only_from_its_checkout_fetches_its_price_once(
+    deliver: Deliver, recorded_stripe: StripeStandin
+) -> None:
+    deliver(stripe_event("checkout_session_completed_monthly"))
+    deliver(stripe_event("invoice_paid_renewal"))
+    deliver(stripe_event("invoice_paid_renewal", id="in_test_renewal0002", event_id="evt_2"))
+
+    recurring = RecurringDonation.objects.get()
+    assert (recurring.frequency, recurring.stripe_price_id) == ("monthly", "price_test_monthly0001")
+    assert len(_fetched(recorded_stripe, "/v1/prices/price_test_monthly0001")) == 1
 
 
 def test_a_checkout_session_without_our_frequency_metadata_takes_its_subscriptions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -134,6 +135,8 @@ def test_active_recurring_donors_do_not_get_the_donation_ask(
         donor=donor,
         stripe_subscription_id="sub_1",
         frequency="monthly",
+        amount=Decimal("5.00"),
+        currency="usd",
         status=RecurringDonation.Status.ACTIVE,
     )
 

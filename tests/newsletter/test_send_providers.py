@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
@@ -81,6 +82,8 @@ def test_a_batch_call_carries_each_recipients_own_links_and_headers_never_a_shar
         donor=Donor.objects.create(email=donor.email),
         stripe_subscription_id="sub_1",
         frequency="monthly",
+        amount=Decimal("5.00"),
+        currency="usd",
         status=RecurringDonation.Status.ACTIVE,
     )
     issue = sending_issue()
