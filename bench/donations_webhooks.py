@@ -11,8 +11,10 @@ Celery's broker on Redis with no worker running, so each paid payment's receipt 
 (`bench/http_load.py`) is a separate process with `--connections` keep-alive connections.
 Each round posts `--events` distinct signed `checkout.session.completed` events (a new donor
 and a new paid one-time payment each), then the same requests again (replays: 200, nothing
-made), and measures the harness ceiling: the same generator against `/healthz` (one database
-and one broker round trip) on the same server. Rates are printed as min / median / max over
+made), and measures two ceilings with the same generator and connections: a bare WSGI app
+under the same gunicorn config (the harness itself), and `GET /favicon.ico` on the bench's
+server (Django's whole middleware stack and a redirect, no database; `/healthz` opens a broker
+connection per call, so it is no ceiling). Rates are printed as min / median / max over
 the rounds, with gunicorn's own CPU per request (user + system of its processes, so time spent
 waiting for a core on a shared machine does not count).
 
@@ -47,7 +49,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.appeal_page import free_port, manage, neighbours  # noqa: E402
+from bench.appeal_page import HELLO, free_port, manage, neighbours  # noqa: E402
 from donations.standin.signing import stripe_signature_header  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/stripe/checkout_session_completed_once.json"
@@ -150,14 +152,16 @@ def load(port: int, requests: list[bytes], connections: int, marker: str = "") -
     return result
 
 
-def serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def serve(
+    env: dict[str, str], port: int, workers: int, log: Path, app: str = "newsroom.wsgi:application"
+) -> subprocess.Popen[bytes]:
+    """gunicorn with the production config, once it answers."""
     import urllib.request
 
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "newsroom.wsgi:application", "-c",
-             "python:newsroom.gunicorn_conf", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "gunicorn", app, "-c", "python:newsroom.gunicorn_conf",
+             "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -266,15 +270,25 @@ def main() -> None:
         manage(env, "migrate", "--noinput")
         log = Path(var_dir, "server.log")
         server = serve(env, port, args.workers, log)
-        results: dict[str, list[dict[str, Any]]] = {"ceiling": [], "new": [], "replay": []}
+        Path(var_dir, "hello.py").write_text(HELLO)
+        bare_port = free_port()
+        bare = serve({**env, "PYTHONPATH": var_dir}, bare_port, args.workers,
+                     Path(var_dir, "bare.log"), app="hello:app")  # fmt: skip
+        results: dict[str, list[dict[str, Any]]] = {
+            "bare": [],
+            "ceiling": [],
+            "new": [],
+            "replay": [],
+        }
         cpu: dict[str, list[float]] = {"new": [], "replay": []}
         loads = [os.getloadavg()[0]]
         try:
             load(port, webhook_requests("warm", 200), args.connections)
-            health = [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * (2 * args.events)
+            trivial = [b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * (2 * args.events)
             for n in range(args.rounds):
                 requests = webhook_requests(str(n), args.events)
-                results["ceiling"].append(load(port, health, args.connections))
+                results["bare"].append(load(bare_port, trivial, args.connections))
+                results["ceiling"].append(load(port, trivial, args.connections))
                 for kind, marker in (("new", '"replay": false'), ("replay", '"replay": true')):
                     before = cpu_seconds(server.pid)
                     results[kind].append(load(port, requests, args.connections, marker))
@@ -282,8 +296,9 @@ def main() -> None:
                 loads.append(os.getloadavg()[0])
             busy = neighbours()
         finally:
-            server.terminate()
-            server.wait(timeout=60)
+            for process in (server, bare):
+                process.terminate()
+                process.wait(timeout=60)
         expected = args.events * args.rounds + 200
         stored = stored_events(env["DATABASE_URL"])
         paid = paid_donations(env["DATABASE_URL"])
@@ -305,7 +320,8 @@ def main() -> None:
     )
     print(f"{'':<40} {'min':>7} {'median':>7} {'max':>7}   p50 / p99 ms (median round)")
     for kind, label in (
-        ("ceiling", "ceiling: GET /healthz, req/s"),
+        ("bare", "ceiling: bare WSGI app, req/s"),
+        ("ceiling", "ceiling: Django, /favicon.ico, req/s"),
         ("new", "new payments stored + receipt queued /s"),
         ("replay", "replays answered (nothing made) /s"),
     ):
