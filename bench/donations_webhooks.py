@@ -3,6 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_webhook_bench \
       REDIS_URL=redis://127.0.0.1:6379/14 python bench/donations_webhooks.py [--drain]
     ... --rounds 5 --events 1000 --connections 16 --workers 2 --figures 100000
+    ... --baseline /tmp/main-code   # another checkout (git archive main), run alternately
 
 The server is the production one: gunicorn with `newsroom.gunicorn_conf` (gthread, 8 threads
 per worker, access log on), DEBUG off, log level INFO (the lines go to a file), PostgreSQL, and
@@ -11,54 +12,47 @@ Celery's broker on Redis with no worker running, so each paid payment's receipt 
 (`bench/http_load.py`) is a separate process with `--connections` keep-alive connections.
 Each round posts `--events` distinct signed `checkout.session.completed` events (a new donor
 and a new paid one-time payment each), then the same requests again (replays: 200, nothing
-made), and measures two ceilings with the same generator and connections: a bare WSGI app
-under the same gunicorn config (the harness itself), and `GET /favicon.ico` on the bench's
+made). Each round also measures two ceilings with the same generator and connections: a bare
+WSGI app under the same gunicorn config (the harness itself), and `GET /favicon.ico` on the
 server (Django's whole middleware stack and a redirect, no database; `/healthz` opens a broker
-connection per call, so it is no ceiling). Rates are printed as min / median / max over
-the rounds, with gunicorn's own CPU per request (user + system of its processes, so time spent
-waiting for a core on a shared machine does not count).
+connection per call, so it is no ceiling). Rates are min / median / max over the rounds, with
+gunicorn's own CPU per request (user + system of its processes: time spent waiting for a core
+on a shared machine does not count).
+
+With `--baseline DIR` a second server runs that checkout's code (its own database, the same
+Redis db) and the rounds alternate between the two, so a busy machine weighs on both alike;
+its receipt messages are counted and removed from the queue after each of its rounds.
 
 At the end it checks what was made: one stored event, one paid payment and one queued
 `send_receipt` message (counted in Redis) per event. `--drain` then starts a Celery worker and
 times it sending every receipt (to files). `--figures N` times the staff figures page's data
 over N synthetic payments (0 skips it).
 
-It works in a database of its own, `<DATABASE_URL's name>_bench_webhooks` (created, migrated,
-dropped at the end; the one named is never touched), and flushes only the Redis db it is
-given. Prints figures; asserts nothing about time.
+Databases are the bench's own, `<DATABASE_URL's name>_bench_<side>` (created, migrated,
+dropped at the end; the one named is never touched); only the Redis db given is flushed.
+Prints figures; asserts nothing about time.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import copy
 import json
 import os
 import pickle
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.appeal_page import free_port, manage, neighbours  # noqa: E402
-from donations.standin.signing import stripe_signature_header  # noqa: E402
+from bench import webhook_sides as sides  # noqa: E402
+from bench.appeal_page import free_port, neighbours  # noqa: E402
 
-FIXTURE = ROOT / "tests/fixtures/stripe/checkout_session_completed_once.json"
-WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - the bench server's own, made up
-RECEIPT_TASK = "donations.tasks.send_receipt"
-HELLO = """def app(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-    return [b"ok"]
-"""
 FIGURES = """
 import json, statistics, time
 from decimal import Decimal
@@ -89,61 +83,11 @@ for _ in range(5):
 print(json.dumps({{"median": statistics.median(timings), "min": min(timings),
                   "max": max(timings), "queries": len(queries)}}))
 """
-
-
-def bench_database(*, drop_only: bool = False) -> str:
-    """The URL of this bench's own database, (re)created empty; or dropped."""
-    import psycopg
-
-    parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-    if not parts.scheme.startswith("postgres") or not os.environ.get("REDIS_URL"):
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL (a spare db: it is flushed).")
-    name = parts.path.lstrip("/") + "_bench_webhooks"
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not drop_only:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path="/" + name).geturl()
-
-
-def environment(port: int, var_dir: str, database: str) -> dict[str, str]:
-    return {
-        **os.environ, "DATABASE_URL": database,
-        "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}", "EMAIL_URL": f"file://{var_dir}/mail",
-        "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        # Nothing answers there: a handler that called Stripe would answer 503 (counted).
-        "STRIPE_API_BASE": "http://127.0.0.1:9", "SECURE_SSL_REDIRECT": "false",
-        "VAR_DIR": var_dir, "LOG_LEVEL": "INFO", "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-    }  # fmt: skip
-
-
-def webhook_requests(tag: str, count: int) -> list[bytes]:
-    """`count` distinct signed checkout.session.completed POSTs (signed now: Stripe's 5-minute
-    tolerance holds for the round's new events and their replays)."""
-    template = json.loads(FIXTURE.read_text())
-    made = []
-    for n in range(count):
-        event = copy.deepcopy(template)
-        event["id"] = f"evt_bench_{tag}_{n}"
-        event["created"] = int(time.time())
-        event["data"]["object"].update(
-            id=f"cs_bench_{tag}_{n}", payment_intent=f"pi_bench_{tag}_{n}",
-            customer=f"cus_bench_{tag}_{n}",
-            customer_details={"email": f"reader.{tag}.{n}@example.org", "name": "A Reader"},
-        )  # fmt: skip
-        body = json.dumps(event).encode()
-        head = (
-            "POST /stripe/webhook/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Type: application/json\r\n"
-            f"Stripe-Signature: {stripe_signature_header(body, WEBHOOK_SECRET)}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        made.append(head.encode() + body)
-    return made
+WARM = 200  # events per side before the rounds (imports, connections, caches)
 
 
 def load(port: int, requests: list[bytes], connections: int, marker: str = "") -> dict[str, Any]:
+    """One run of the load generator, in a process of its own."""
     with tempfile.NamedTemporaryFile(suffix=".pickle") as file:
         file.write(pickle.dumps(requests))
         file.flush()
@@ -158,214 +102,168 @@ def load(port: int, requests: list[bytes], connections: int, marker: str = "") -
     return result
 
 
-def serve(
-    env: dict[str, str], port: int, workers: int, log: Path, app: str = "newsroom.wsgi:application"
-) -> subprocess.Popen[bytes]:
-    """gunicorn with the production config, once it answers."""
-    import urllib.request
-
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", app, "-c", "python:newsroom.gunicorn_conf",
-             "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"gunicorn exited during start-up; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not answer within 60 s")
-
-
-def cpu_seconds(pid: int) -> float:
-    import psutil
-
-    master = psutil.Process(pid)
-    return sum(
-        sum(process.cpu_times()[:2]) for process in [master, *master.children(recursive=True)]
-    )
-
-
-def queued_receipts(redis_url: str) -> tuple[int, set[int]]:
-    """(messages queued for `send_receipt`, the distinct donation ids they name)."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    messages, ids = 0, set()
-    for key in client.scan_iter(match="celery*"):
-        if client.type(key) != b"list":
-            continue
-        for raw in client.lrange(key, 0, -1):
-            message = json.loads(raw)
-            if message["headers"]["task"] != RECEIPT_TASK:
-                continue
-            messages += 1
-            args, _, _ = json.loads(base64.b64decode(message["body"]))
-            ids.add(int(args[0]))
-    return messages, ids
-
-
-def paid_donations(database_url: str, *, sent: bool | None = None) -> set[int]:
-    import psycopg
-
-    where = "" if sent is None else f" AND receipt_sent_at IS {'NOT ' if sent else ''}NULL"
-    with psycopg.connect(database_url) as connection:
-        rows = connection.execute(
-            "SELECT id FROM donations_donation WHERE status = 'paid'"
-            " AND stripe_payment_intent_id LIKE 'pi_bench_%'" + where
-        ).fetchall()
-        return {row[0] for row in rows}
-
-
-def stored_events(database_url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(database_url) as connection:
-        found = connection.execute(
-            "SELECT count(*) FROM donations_stripeevent WHERE stripe_id LIKE 'evt_bench_%'"
-        ).fetchone()
-        return int(found[0]) if found else 0
-
-
-def drain(env: dict[str, str], expected: set[int], log: Path) -> tuple[int, float]:
-    """Start a Celery worker (2 processes) and time it sending every queued receipt."""
-    with log.open("ab") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "-c", "2",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    started = time.perf_counter()
-    try:
-        deadline = time.monotonic() + 600
-        sent: set[int] = set()
-        while time.monotonic() < deadline and not expected <= sent:
-            time.sleep(0.5)
-            sent = paid_donations(env["DATABASE_URL"], sent=True)
-        return len(sent & expected), time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+def post(side: sides.Side, tag: str, events: int, connections: int, queued: dict[str, int]) -> None:
+    """Warm-up posts; a baseline's receipts are counted and taken off the queue."""
+    before = sides.queue_length(side.env["REDIS_URL"])
+    load(side.port, sides.webhook_requests(tag, events), connections)
+    if side.name == "baseline":
+        added = sides.queue_length(side.env["REDIS_URL"]) - before
+        queued[side.name] += sides.queue_take(side.env["REDIS_URL"], added)
 
 
 def spread(values: list[float]) -> str:
     return f"{min(values):7.0f} {statistics.median(values):7.0f} {max(values):7.0f}"
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--events", type=int, default=1000, help="new payments per round")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline", type=Path, help="another checkout, run alternately")
     parser.add_argument("--drain", action="store_true", help="then send the receipts, timed")
     parser.add_argument("--figures", type=int, default=100_000, help="payments for the figures")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as var_dir:
-        port = free_port()
-        env = environment(port, var_dir, bench_database())
-        subprocess.run(["redis-cli", "-u", env["REDIS_URL"], "flushdb"], check=True,
+
+@dataclass
+class Run:
+    """What one bench run measured and found."""
+
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # ms per request, per round
+    queued: dict[str, int] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queued_ids: set[int] = field(default_factory=set)
+    drained: tuple[int, float] | None = None
+    figures: dict[str, float] | None = None
+    log_lines: int = 0
+    busy: str = ""
+
+
+def rounds(args: argparse.Namespace, runs: list[sides.Side], bare: sides.Side, run: Run) -> None:
+    """The timed part: ceilings, then each side's new events and their replays, alternating."""
+    this = runs[0]
+    trivial = [b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * (2 * args.events)
+    for n in range(args.rounds):
+        run.results.setdefault("bare", []).append(load(bare.port, trivial, args.connections))
+        run.results.setdefault("ceiling", []).append(load(this.port, trivial, args.connections))
+        for side in runs if n % 2 == 0 else runs[::-1]:
+            requests = sides.webhook_requests(f"{side.name}{n}", args.events)
+            for kind, marker in (("new", '"replay": false'), ("replay", '"replay": true')):
+                key, redis_url = f"{side.name} {kind}", side.env["REDIS_URL"]
+                before, length = sides.cpu_seconds(side), sides.queue_length(redis_url)
+                run.results.setdefault(key, []).append(
+                    load(side.port, requests, args.connections, marker)
+                )
+                used = sides.cpu_seconds(side) - before
+                run.cpu.setdefault(key, []).append(used * 1000 / args.events)
+                if side.name == "baseline":
+                    added = sides.queue_length(redis_url) - length
+                    run.queued["baseline"] += sides.queue_take(redis_url, added)
+            run.loads.append(os.getloadavg()[0])
+
+
+def main() -> None:
+    args = arguments()
+    roots = {"this": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+    run = Run(loads=[os.getloadavg()[0]])
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
+        runs: list[sides.Side] = []
+        for name, root in roots.items():
+            port, var_dir = free_port(), Path(tmp, name)
+            var_dir.mkdir()
+            env = sides.environment(port, var_dir, sides.bench_database(name))
+            runs.append(sides.Side(name, root, env, port))
+        this = runs[0]
+        subprocess.run(["redis-cli", "-u", this.env["REDIS_URL"], "flushdb"], check=True,
                        capture_output=True)  # fmt: skip
-        manage(env, "migrate", "--noinput")
-        log = Path(var_dir, "server.log")
-        server = serve(env, port, args.workers, log)
-        Path(var_dir, "hello.py").write_text(HELLO)
-        bare_port = free_port()
-        bare = serve({**env, "PYTHONPATH": var_dir}, bare_port, args.workers,
-                     Path(var_dir, "bare.log"), app="hello:app")  # fmt: skip
-        results: dict[str, list[dict[str, Any]]] = {
-            "bare": [],
-            "ceiling": [],
-            "new": [],
-            "replay": [],
-        }
-        cpu: dict[str, list[float]] = {"new": [], "replay": []}
-        loads = [os.getloadavg()[0]]
+        Path(tmp, "hello.py").write_text(sides.HELLO)
+        bare = sides.Side("bare", ROOT, {**this.env, "PYTHONPATH": tmp}, free_port())
+        run.queued = {side.name: 0 for side in runs}
         try:
-            load(port, webhook_requests("warm", 200), args.connections)
-            trivial = [b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * (2 * args.events)
-            for n in range(args.rounds):
-                requests = webhook_requests(str(n), args.events)
-                results["bare"].append(load(bare_port, trivial, args.connections))
-                results["ceiling"].append(load(port, trivial, args.connections))
-                for kind, marker in (("new", '"replay": false'), ("replay", '"replay": true')):
-                    before = cpu_seconds(server.pid)
-                    results[kind].append(load(port, requests, args.connections, marker))
-                    cpu[kind].append((cpu_seconds(server.pid) - before) * 1000 / args.events)
-                loads.append(os.getloadavg()[0])
-            busy = neighbours()
+            for side in runs:
+                sides.manage(side, "migrate", "--noinput")
+                sides.manage(side, "collectstatic", "--noinput")
+                sides.serve(side, args.workers)
+            sides.serve(bare, args.workers, app="hello:app")
+            for side in runs:
+                post(side, f"warm{side.name}", WARM, args.connections, run.queued)
+            rounds(args, runs, bare, run)
+            run.busy = neighbours()
         finally:
-            for process in (server, bare):
-                process.terminate()
-                process.wait(timeout=60)
-        expected = args.events * args.rounds + 200
-        stored = stored_events(env["DATABASE_URL"])
-        paid = paid_donations(env["DATABASE_URL"])
-        messages, queued_ids = queued_receipts(env["REDIS_URL"])
-        log_lines = sum(1 for _ in log.open("rb"))
-        drained = drain(env, paid, Path(var_dir, "worker.log")) if args.drain else None
-        figures = (
-            json.loads(manage(env, "shell", "-c", FIGURES.format(n=args.figures)).splitlines()[-1])
-            if args.figures
-            else None
-        )
-        bench_database(drop_only=True)
+            for side in [*runs, bare]:
+                sides.stop(side)
+        run.found = {side.name: sides.made(side.database) for side in runs}
+        run.queued["this"], run.queued_ids = sides.queued_receipts(this.env["REDIS_URL"])
+        if args.drain:
+            run.drained = sides.drain(this, run.found["this"]["paid"])
+        if args.figures:
+            shell = sides.manage(this, "shell", "-c", FIGURES.format(n=args.figures))
+            run.figures = json.loads(shell.splitlines()[-1])
+        with Path(tmp, "this", "this.log").open("rb") as log:
+            run.log_lines = sum(1 for _ in log)
+        for side in runs:
+            sides.bench_database(side.name, drop_only=True)
+    report(args, [side.name for side in runs], run)
 
+
+def report(args: argparse.Namespace, names: list[str], run: Run) -> None:
     print(
         f"gunicorn production config ({args.workers} workers x 8 threads), PostgreSQL, Celery "
         f"broker on Redis (no worker while timed); load generator: a separate process, "
-        f"{args.connections} connections; {args.rounds} rounds x {args.events} events; "
+        f"{args.connections} connections; {args.rounds} rounds x {args.events} events per side; "
         f"{os.cpu_count()} cores"
     )
-    print(f"{'':<40} {'min':>7} {'median':>7} {'max':>7}   p50 / p99 ms (median round)")
-    for kind, label in (
-        ("bare", "ceiling: bare WSGI app, req/s"),
-        ("ceiling", "ceiling: Django, /favicon.ico, req/s"),
-        ("new", "new payments stored + receipt queued /s"),
-        ("replay", "replays answered (nothing made) /s"),
-    ):
-        rounds = results[kind]
-        middle = sorted(rounds, key=lambda r: r["rate"])[len(rounds) // 2]
+    print(f"{'':<44} {'min':>7} {'median':>7} {'max':>7}   p50 / p99 ms (median round)")
+    labels = {
+        "bare": "ceiling: bare WSGI app, req/s",
+        "ceiling": "ceiling: Django, /favicon.ico, req/s",
+        **{f"{name} new": f"{name}: new payments + receipt queued /s" for name in names},
+        **{f"{name} replay": f"{name}: replays answered, nothing made /s" for name in names},
+    }
+    for key, label in labels.items():
+        middle = sorted(run.results[key], key=lambda r: r["rate"])[len(run.results[key]) // 2]
         print(
-            f"{label:<40} {spread([r['rate'] for r in rounds])}   "
+            f"{label:<44} {spread([r['rate'] for r in run.results[key]])}   "
             f"{middle['p50']:.1f} / {middle['p99']:.1f}"
         )
-    for kind in ("new", "replay"):
+    cores = os.cpu_count() or 1
+    for key, values in run.cpu.items():
         statuses: dict[str, int] = {}
-        for result in results[kind]:
+        for result in run.results[key]:
             for status, count in result["statuses"].items():
                 statuses[status] = statuses.get(status, 0) + count
-        marked = sum(r["marked"] for r in results[kind])
+        marked, per = sum(r["marked"] for r in run.results[key]), statistics.median(values)
         print(
-            f"{kind}: statuses {statuses}; answers saying replay={kind == 'replay'}: {marked}; "
-            f"gunicorn CPU per request: median {statistics.median(cpu[kind]):.2f} ms "
-            f"(~{1000 * (os.cpu_count() or 1) / statistics.median(cpu[kind]):.0f}/s on idle cores "
-            "before PostgreSQL's and Redis' share)"
+            f"{key}: statuses {statuses}, {marked} answers saying so; gunicorn CPU per request "
+            f"median {per:.2f} ms (min {min(values):.2f}): ~{1000 * cores / per:.0f}/s on "
+            f"{cores} idle cores before PostgreSQL's and Redis' share"
         )
-    print(
-        f"made: {stored} events stored for {expected} posted; {len(paid)} paid payments; "
-        f"{messages} send_receipt messages queued in Redis for {len(queued_ids & paid)} of them; "
-        f"{log_lines} log lines written"
-    )
-    if drained is not None:
-        sent, seconds = drained
+    expected = args.events * args.rounds + WARM
+    for name in names:
+        found = run.found[name]
+        distinct = len(run.queued_ids & found["paid"]) if name == "this" else None
+        print(
+            f"made ({name}): {found['events']} events stored for {expected} posted, "
+            f"{len(found['paid'])} paid payments, {run.queued[name]} send_receipt messages queued"
+            + (f" naming {distinct} distinct payments of them" if distinct is not None else "")
+        )
+    print(f"log lines written by this side's server: {run.log_lines}")
+    if run.drained is not None:
+        sent, seconds = run.drained
         print(f"drain: a Celery worker (2 processes) sent {sent} receipts in {seconds:.1f} s "
               f"({sent / seconds:.0f}/s, from start-up)")  # fmt: skip
-    if figures is not None:
+    if run.figures is not None:
         print(
             f"figures page data, {args.figures} payments + {args.figures // 10} recurring gifts: "
-            f"median {figures['median']:.0f} ms (min {figures['min']:.0f}, max "
-            f"{figures['max']:.0f}), {figures['queries']} queries"
+            f"median {run.figures['median']:.0f} ms (min {run.figures['min']:.0f}, max "
+            f"{run.figures['max']:.0f}), {run.figures['queries']:.0f} queries"
         )
-    print(f"load average during rounds: {min(loads):.1f}-{max(loads):.1f}; "
-          f"other busy processes: {busy or 'none'}")  # fmt: skip
+    print(f"load average during rounds: {min(run.loads):.1f}-{max(run.loads):.1f}; "
+          f"other busy processes: {run.busy or 'none'}")  # fmt: skip
 
 
 if __name__ == "__main__":
