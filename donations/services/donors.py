@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from donations.models import Donor
@@ -24,20 +24,22 @@ def _donor_find(*, email: str, customer_id: str) -> Donor | None:
 def donor_upsert(*, email: str, name: str = "", customer_id: str = "") -> Donor | None:
     """The donor for this Stripe customer or email; created when first seen.
 
-    A new donor costs an INSERT ... ON CONFLICT DO NOTHING and a second look (no savepoint):
-    one created meanwhile by a concurrent event for the same customer or address is found."""
+    One query finds a known donor; a new one costs an INSERT in a savepoint. If a concurrent
+    event for the same customer or address inserted the donor first, the second look finds it."""
     address = normalise_email(email) if email else ""
     if not customer_id and not address:
         return None
     donor = _donor_find(email=address, customer_id=customer_id)
     if donor is None and address:
-        Donor.objects.bulk_create(
-            [Donor(email=address, name=name[:200], stripe_customer_id=customer_id or None)],
-            ignore_conflicts=True,
-        )
-        donor = _donor_find(email=address, customer_id=customer_id)
-        if donor is None:
-            raise IntegrityError("donor neither inserted nor found")
+        try:
+            with transaction.atomic():
+                donor = Donor.objects.create(
+                    email=address, name=name[:200], stripe_customer_id=customer_id or None
+                )
+        except IntegrityError:
+            donor = _donor_find(email=address, customer_id=customer_id)
+            if donor is None:
+                raise
     if donor is None:
         return None
     if customer_id and not donor.stripe_customer_id:
