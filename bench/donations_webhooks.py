@@ -132,7 +132,8 @@ class Run:
     """What one bench run measured and found."""
 
     results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    cpu: dict[str, list[float]] = field(default_factory=dict)  # ms per request, per round
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # gunicorn's, ms per request
+    pg_cpu: dict[str, list[float]] = field(default_factory=dict)  # its PostgreSQL backends'
     queued: dict[str, int] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)
     found: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -149,17 +150,25 @@ def rounds(args: argparse.Namespace, runs: list[sides.Side], bare: sides.Side, r
     trivial = [b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * (2 * args.events)
     for n in range(args.rounds):
         run.results.setdefault("bare", []).append(load(bare.port, trivial, args.connections))
+        before = sides.cpu_seconds(this)
         run.results.setdefault("ceiling", []).append(load(this.port, trivial, args.connections))
+        run.cpu.setdefault("ceiling", []).append(
+            (sides.cpu_seconds(this) - before) * 1000 / len(trivial)
+        )
         for side in runs if n % 2 == 0 else runs[::-1]:
             requests = sides.webhook_requests(f"{side.name}{n}", args.events)
             for kind, marker in (("new", '"replay": false'), ("replay", '"replay": true')):
                 key, redis_url = f"{side.name} {kind}", side.env["REDIS_URL"]
                 before, length = sides.cpu_seconds(side), sides.queue_length(redis_url)
+                database = sides.postgres_cpu(side)
                 run.results.setdefault(key, []).append(
                     load(side.port, requests, args.connections, marker)
                 )
                 used = sides.cpu_seconds(side) - before
                 run.cpu.setdefault(key, []).append(used * 1000 / args.events)
+                run.pg_cpu.setdefault(key, []).append(
+                    sides.postgres_cpu_since(side, database) * 1000 / args.events
+                )
                 if side.name == "baseline":
                     added = sides.queue_length(redis_url) - length
                     run.queued["baseline"] += sides.queue_take(redis_url, added)
@@ -237,11 +246,15 @@ def report(args: argparse.Namespace, names: list[str], run: Run) -> None:
             for status, count in result["statuses"].items():
                 statuses[status] = statuses.get(status, 0) + count
         marked, per = sum(r["marked"] for r in run.results[key]), statistics.median(values)
-        print(
-            f"{key}: statuses {statuses}, {marked} answers saying so; gunicorn CPU per request "
-            f"median {per:.2f} ms (min {min(values):.2f}): ~{1000 * cores / per:.0f}/s on "
-            f"{cores} idle cores before PostgreSQL's and Redis' share"
-        )
+        said = f", {marked} saying so" if key != "ceiling" else ""
+        line = f"{key}: statuses {statuses}{said}; CPU per request: gunicorn {per:.2f} ms"
+        if key in run.pg_cpu:
+            database = statistics.median(run.pg_cpu[key])
+            line += (
+                f" + PostgreSQL {database:.2f} ms = {per + database:.2f} ms (medians): "
+                f"~{1000 * cores / (per + database):.0f}/s on {cores} idle cores"
+            )
+        print(line)
     expected = args.events * args.rounds + WARM
     for name in names:
         found = run.found[name]

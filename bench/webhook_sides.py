@@ -150,6 +150,30 @@ def cpu_seconds(side: Side) -> float:
     )
 
 
+def postgres_cpu(side: Side) -> dict[int, float]:
+    """User + system CPU so far of each PostgreSQL backend serving the side's database (its
+    server keeps its connections open between requests: CONN_MAX_AGE)."""
+    import psutil
+
+    name = urlsplit(side.database).path.lstrip("/")
+    with psycopg.connect(side.database) as connection:
+        pids = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    used = {}
+    for (pid,) in pids:
+        try:
+            used[pid] = sum(psutil.Process(pid).cpu_times()[:2])
+        except psutil.Error:
+            continue
+    return used
+
+
+def postgres_cpu_since(side: Side, before: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu(side).items())
+
+
 def queue_length(redis_url: str) -> int:
     return int(redis.Redis.from_url(redis_url).llen(QUEUE))
 
