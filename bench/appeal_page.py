@@ -1,6 +1,6 @@
 """Requests per second of the article page with an experiment running vs without, in one run.
 
-Starts gunicorn with the production config (`newsroom.gunicorn_conf`: gthread, 8 threads per
+Starts gunicorn with the production config (`newsroom.gunicorn_conf`: gthread, its threads per
 worker, access log on; DEBUG off, Redis cache) on a free loopback port and drives it with
 `wrk` (C, one thread: apt-get install wrk). Rounds alternate between "no experiment" (the live
 appeal alone) and "experiment running" (two variants, 1:1): every request is a first visit (no
@@ -216,7 +216,8 @@ def main() -> None:
                 process.wait(timeout=30)
 
     without, with_ = statistics.median(rates["without"]), statistics.median(rates["with"])
-    print(f"gunicorn production config, {args.workers} workers x 8 threads; wrk 1 thread, "
+    print(f"gunicorn production config (threads: newsroom/gunicorn_conf.py), {args.workers} "
+          "workers; wrk 1 thread, "
           f"{args.connections} connections, {args.rounds} rounds x {args.seconds:g} s per state; "
           f"PostgreSQL + Redis; {os.cpu_count()} cores")  # fmt: skip
     print(

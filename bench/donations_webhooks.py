@@ -5,8 +5,8 @@
     ... --rounds 5 --events 1000 --connections 16 --workers 2 --figures 100000
     ... --baseline /tmp/main-code   # another checkout (git archive main), run alternately
 
-The server is the production one: gunicorn with `newsroom.gunicorn_conf` (gthread, 8 threads
-per worker, access log on), DEBUG off, log level INFO (the lines go to a file), PostgreSQL, and
+The server is the production one: gunicorn with `newsroom.gunicorn_conf` (gthread threads,
+access log on), DEBUG off, log level INFO (the lines go to a file), PostgreSQL, and
 Celery's broker on Redis with no worker running, so each paid payment's receipt is queued by
 `delay_on_commit` exactly as in production and stays in the queue. The load generator
 (`bench/http_load.py`) is a separate process with `--connections` keep-alive connections.
@@ -60,12 +60,17 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from donations.figures import figures
-from donations.models import Donation, RecurringDonation
+from donations.models import Dispute, Donation, RecurringDonation
 n, now, day = {n}, timezone.now(), timezone.timedelta(days=1)
 Donation.objects.bulk_create((Donation(frequency=("once", "monthly", "annual")[i % 3],
     amount=Decimal(5 + i % 50), currency=("usd", "eur", "gbp")[i % 3], status="paid",
     paid_at=now - (i % 120) * day, stripe_payment_intent_id=f"pi_fill_{{i}}")
     for i in range(n)), batch_size=5000)
+Dispute.objects.bulk_create((Dispute(donation_id=pk, stripe_dispute_id=f"dp_fill_{{pk}}",
+    amount=amount, currency=currency, stripe_status=("needs_response", "won", "lost")[pk // 50 % 3],
+    outcome=("open", "won", "lost")[pk // 50 % 3]) for pk, amount, currency in
+    Donation.objects.filter(stripe_payment_intent_id__startswith="pi_fill_")
+    .values_list("pk", "amount", "currency") if pk % 50 == 0), batch_size=5000)
 RecurringDonation.objects.bulk_create((RecurringDonation(stripe_subscription_id=f"sub_fill_{{i}}",
     frequency=("monthly", "annual")[i % 2], amount=Decimal(5 + i % 20), currency="usd",
     status="cancelled" if i % 7 == 0 else "active", started_at=now - (i % 100) * day,
@@ -221,7 +226,8 @@ def main() -> None:
 
 def report(args: argparse.Namespace, names: list[str], run: Run) -> None:
     print(
-        f"gunicorn production config ({args.workers} workers x 8 threads), PostgreSQL, Celery "
+        f"gunicorn production config ({args.workers} workers, newsroom.gunicorn_conf's threads), "
+        "PostgreSQL, Celery "
         f"broker on Redis (no worker while timed); load generator: a separate process, "
         f"{args.connections} connections; {args.rounds} rounds x {args.events} events per side; "
         f"{os.cpu_count()} cores"
@@ -271,7 +277,8 @@ def report(args: argparse.Namespace, names: list[str], run: Run) -> None:
               f"({sent / seconds:.0f}/s, from start-up)")  # fmt: skip
     if run.figures is not None:
         print(
-            f"figures page data, {args.figures} payments + {args.figures // 10} recurring gifts: "
+            f"figures page data, {args.figures} payments (2% disputed: open, won, lost) + "
+            f"{args.figures // 10} recurring gifts: "
             f"median {run.figures['median']:.0f} ms (min {run.figures['min']:.0f}, max "
             f"{run.figures['max']:.0f}), {run.figures['queries']:.0f} queries"
         )

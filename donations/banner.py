@@ -18,11 +18,12 @@ from typing import Any
 from django.http import HttpRequest
 
 from donations import frequencies
+from donations.amounts import money
 from donations.appeals.assignment import live_appeal_for
 from donations.appeals.config import HEADLINE_FREQUENCY, Arm, LiveAppeal, headline_text, live_appeal
 from donations.appeals.currency import reader_currency
 from donations.appeals.middleware import ASSIGNED_ATTRIBUTE
-from donations.forms import SupportForm, money
+from donations.forms import SupportForm
 from donations.models import CURRENCY_SYMBOLS, Currency
 
 REMINDED_COOKIE = "support_reminder"

@@ -1,5 +1,6 @@
-"""Figures for staff: this month's revenue, active recurring donors, monthly recurring revenue,
-and new / cancelled recurring gifts per week. A handful of aggregate queries."""
+"""Figures for staff: this month's revenue (gross, refunded, disputed, lost in disputes, net;
+per frequency and currency, and per currency), active recurring donors, monthly recurring
+revenue, and new / cancelled recurring gifts per week. A handful of aggregate queries."""
 
 from __future__ import annotations
 
@@ -8,15 +9,38 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from donations import frequencies
-from donations.models import Donation, RecurringDonation
+from donations.models import Dispute, Donation, RecurringDonation
 
 COUNTED = (Donation.Status.PAID, Donation.Status.REFUNDED, Donation.Status.DISPUTED)
 ACTIVE = (RecurringDonation.Status.ACTIVE, RecurringDonation.Status.PAST_DUE)
+OPEN, LOST = Dispute.Outcome.OPEN, Dispute.Outcome.LOST
+
+
+@dataclass
+class Revenue:
+    """Payments of one frequency (or all: "") and currency; amounts in the currency."""
+
+    frequency: str
+    currency: str
+    payments: int = 0
+    gross: Decimal = Decimal("0")
+    refunded: Decimal = Decimal("0")
+    disputed: Decimal = Decimal("0")  # open disputes: neither revenue nor lost yet
+    lost: Decimal = Decimal("0")  # disputes lost: the bank took it back
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.refunded - self.disputed - self.lost
+
+    @property
+    def amount(self) -> Decimal:
+        """Revenue: the net amount."""
+        return self.net
 
 
 @dataclass(frozen=True)
@@ -29,7 +53,8 @@ class Week:
 @dataclass(frozen=True)
 class Figures:
     month_start: datetime
-    revenue: list[dict[str, object]]  # frequency, currency, amount, payments
+    revenue: list[Revenue]  # per frequency and currency
+    totals: list[Revenue]  # per currency
     active_donors: dict[str, int]  # recurring frequency -> donors, in the table's order
     mrr: dict[str, Decimal]  # currency -> monthly recurring revenue
     weeks: list[Week]
@@ -48,18 +73,56 @@ def _month_start(now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def revenue_since(start: datetime) -> list[dict[str, object]]:
-    net = ExpressionWrapper(
-        F("amount") - F("amount_refunded"),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
+def revenue_since(start: datetime) -> list[Revenue]:
+    """Per frequency and currency, the payments made since `start`: gross, refunded, disputed
+    (open disputes, counted apart), lost in disputes, and net (gross less the other three).
+    A payment marked disputed before disputes were recorded one by one (no dispute row)
+    counts as disputed for its whole amount."""
+    payments = Donation.objects.filter(status__in=COUNTED, paid_at__gte=start)
+    found: dict[tuple[str, str], Revenue] = {}
+
+    def row(frequency: str, currency: str) -> Revenue:
+        return found.setdefault((frequency, currency), Revenue(frequency, currency))
+
+    gross = payments.values("frequency", "currency").annotate(
+        gross=Sum("amount"), refunded=Sum("amount_refunded"), payments=Count("pk")
     )
-    rows = (
-        Donation.objects.filter(status__in=COUNTED, paid_at__gte=start)
+    for values in gross:
+        revenue = row(values["frequency"], values["currency"])
+        revenue.gross, revenue.refunded = values["gross"], values["refunded"]
+        revenue.payments = values["payments"]
+    disputes = (
+        Dispute.objects.filter(donation__in=payments, outcome__in=(OPEN, LOST))
+        .values("donation__frequency", "currency", "outcome")
+        .annotate(total=Sum("amount"))
+    )
+    for values in disputes:
+        revenue = row(values["donation__frequency"], values["currency"])
+        if values["outcome"] == OPEN:
+            revenue.disputed += values["total"]
+        else:
+            revenue.lost += values["total"]
+    unrecorded = (
+        payments.filter(status=Donation.Status.DISPUTED, disputes__isnull=True)
         .values("frequency", "currency")
-        .annotate(amount=Sum(net), payments=Count("pk"))
-        .order_by("frequency", "currency")
+        .annotate(total=Sum("amount"))
     )
-    return list(rows)
+    for values in unrecorded:
+        row(values["frequency"], values["currency"]).disputed += values["total"]
+    return [found[key] for key in sorted(found)]
+
+
+def totals_by_currency(rows: list[Revenue]) -> list[Revenue]:
+    """The rows summed per currency (frequency "")."""
+    totals: dict[str, Revenue] = {}
+    for row in rows:
+        total = totals.setdefault(row.currency, Revenue("", row.currency))
+        total.payments += row.payments
+        total.gross += row.gross
+        total.refunded += row.refunded
+        total.disputed += row.disputed
+        total.lost += row.lost
+    return [totals[currency] for currency in sorted(totals)]
 
 
 def active_recurring_donors() -> dict[str, int]:
@@ -111,9 +174,11 @@ def recurring_per_week(*, weeks: int, now: datetime) -> list[Week]:
 def figures(*, now: datetime | None = None, weeks: int = 12) -> Figures:
     now = now or timezone.now()
     start = _month_start(now)
+    revenue = revenue_since(start)
     return Figures(
         month_start=start,
-        revenue=revenue_since(start),
+        revenue=revenue,
+        totals=totals_by_currency(revenue),
         active_donors=active_recurring_donors(),
         mrr=monthly_recurring_revenue(),
         weeks=recurring_per_week(weeks=weeks, now=now),

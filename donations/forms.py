@@ -1,32 +1,19 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 
 from donations import frequencies
-from donations.appeals.config import live_appeal
-from donations.models import CURRENCY_SYMBOLS, Currency
+from donations.amounts import AmountField, NotTakingGifts, gift_amount
+from donations.models import Currency
+from newsroom.errors import InvalidInput
 from newsroom.forms import HoneypotForm
 
 SAFE_PATH = re.compile(r"^/(?!/)[\w\-./]*$")
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 VARIANT = re.compile(r"^\d{1,11}$")
-
-
-def limits(currency: str, frequency: str) -> tuple[Decimal, Decimal] | None:
-    """The live appeal's smallest and largest gift for this currency and frequency (staff
-    edit them with the appeal); None while no appeal is live or it sets none for them."""
-    live = live_appeal()
-    return live.limit(currency, frequency) if live is not None else None
-
-
-def money(amount: Decimal, currency: str) -> str:
-    symbol = CURRENCY_SYMBOLS.get(Currency(currency), "")
-    text = f"{amount:,.2f}".removesuffix(".00")
-    return f"{symbol}{text}"
 
 
 class SupportForm(HoneypotForm):
@@ -38,8 +25,8 @@ class SupportForm(HoneypotForm):
         error_messages={"required": "Choose a currency.",
                         "invalid_choice": "Choose USD, EUR or GBP."},
     )  # fmt: skip
-    amount = forms.CharField(required=False, max_length=20)
-    custom_amount = forms.CharField(required=False, max_length=20, label="Other amount")
+    amount = AmountField()  # the preset chosen
+    custom_amount = AmountField(label="Other amount")  # typed; wins over the preset
     source_page = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     attempt = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     variant = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
@@ -62,35 +49,23 @@ class SupportForm(HoneypotForm):
         return page if SAFE_PATH.match(page) else ""
 
     def clean(self) -> dict[str, Any]:
+        """The amount typed (else the preset), read by `donations.amounts` in the currency and
+        for the frequency chosen; every problem is on the amount field the reader sees."""
         data = super().clean() or {}
-        raw = (data.get("custom_amount") or "").strip() or (data.get("amount") or "").strip()
-        frequency, currency = data.get("frequency"), data.get("currency")
+        if self.has_error("custom_amount") or self.has_error("amount"):
+            return data
+        raw = data.get("custom_amount") or data.get("amount") or ""
         if not raw:
             self.add_error("custom_amount", "Choose an amount or enter your own.")
             return data
         try:
-            amount = Decimal(raw.replace(",", "").lstrip("$€£"))
-        except InvalidOperation:
-            self.add_error("custom_amount", "Enter an amount as a number, like 5 or 12.50.")
-            return data
-        if not amount.is_finite() or amount <= 0:
-            self.add_error("custom_amount", "Enter an amount greater than zero.")
-        elif amount != amount.quantize(Decimal("0.01")):
-            self.add_error("custom_amount", "Enter an amount with at most two decimals.")
-        elif frequency and currency and (found := limits(currency, frequency)) is None:
-            self.add_error(None, "We are not taking gifts online right now.")
-        elif frequency and currency and found is not None:
-            low, high = found
-            words = frequencies.get(frequency).gift_words
-            if amount < low:
-                self.add_error("custom_amount", f"The smallest {words} is {money(low, currency)}.")
-            elif amount > high:
-                self.add_error(
-                    "custom_amount",
-                    f"The largest gift we take online is {money(high, currency)}. "
-                    "Please write to us for larger gifts.",
-                )
-        data["amount_value"] = amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+            data["amount_value"] = gift_amount(
+                raw, currency=data.get("currency"), frequency=data.get("frequency")
+            )
+        except NotTakingGifts as error:
+            self.add_error(None, error.message)
+        except InvalidInput as error:
+            self.add_error("custom_amount", error.message)
         return data
 
 

@@ -1,4 +1,4 @@
-"""Donors, their gifts (one row per payment), recurring gifts, Stripe events, reminders.
+"""Donors, their gifts (one row per payment), disputes, recurring gifts, Stripe events, reminders.
 
 Amounts are `Decimal` in the currency's major unit plus an ISO currency code; minor units exist
 only at the Stripe boundary (`donations/stripe_client/`). Frequencies (choices, column width,
@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from donations import frequencies
 from newsroom.models import TimeStampedModel
@@ -193,6 +194,34 @@ class Donation(FrequencyWords, TimeStampedModel):
         return f"Payment #{self.pk} {self.amount} {self.currency.upper()} ({self.status})"
 
 
+class Dispute(TimeStampedModel):
+    """A Stripe dispute on a payment (a chargeback, or an inquiry that may become one), as
+    Stripe's latest event about it says. Open, its amount is counted apart from revenue; won
+    (or an inquiry closed, or prevented) it is revenue again; lost, it is subtracted."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Open (counted apart)"
+        WON = "won", "Won (revenue again)"
+        LOST = "lost", "Lost (subtracted)"
+
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="disputes")
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    stripe_status = models.CharField(max_length=40, help_text="Stripe's word: needs_response, ...")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by_event_at = models.BigIntegerField(
+        default=0, help_text="`created` of the Stripe event that last set the status."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["outcome"], name="dispute_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"Dispute on payment #{self.donation_id} ({self.outcome})"
+
+
 class FailedPayment(TimeStampedModel):
     """A failed renewal invoice; the donor gets one "fix your card" email for it."""
 
@@ -233,9 +262,15 @@ class Reminder(TimeStampedModel):
     """A reader asked to be reminded to support later: one email when due, then done."""
 
     email = models.EmailField()
+    asked_at = models.DateTimeField(
+        default=timezone.now, help_text="When the reader last asked (a gift since skips it)."
+    )
     due_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    skipped_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent: the address gave after asking."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["due_at"], name="reminder_due_idx")]

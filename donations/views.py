@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from urllib.parse import urlsplit
 
@@ -11,17 +10,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from donations import stripe_client
+from donations import frequencies, stripe_client
 from donations.appeals.currency import CURRENCY_COOKIE
 from donations.banner import GIVEN_COOKIE, REMINDED_COOKIE
 from donations.forms import EmailForm, SessionForm, SupportForm
 from donations.models import Currency
 from donations.services import checkout, manage, reminders
+from newsroom.error_responses import error_response
 from newsroom.ratelimit import limited, rate_limited
 
-logger = logging.getLogger(__name__)
-
 THANK_YOU_RATE = "30/m"  # lookups that may ask Stripe, per client
+CHECKOUT_ERROR = "donations/checkout_error.html"
 
 
 def _checkout_rate() -> str:
@@ -62,7 +61,10 @@ def support(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @rate_limited("checkout", rate=_checkout_rate)
+@stripe_client.reader_waits
 def checkout_start(request: HttpRequest) -> HttpResponse:
+    """Continue: off to Stripe's Checkout, or (Stripe down or slow past the reader's budget)
+    the 503 page with a Try again button that posts the same choices."""
     form = SupportForm(request.POST)
     if not form.is_valid():
         context = {"support_page": True, "support_form": form}
@@ -77,13 +79,13 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             attempt=data["attempt"] or uuid.uuid4().hex,  # the banner sends one per page view
             variant_id=data["variant"],
         )
-    except stripe_client.StripeProblem as error:
-        logger.warning("checkout failed", extra={"error": type(error).__name__, **error.extra})
+    except stripe_client.StripeUnavailable as error:
         # A fresh key for the retry: Stripe replays a failed request's answer for its key.
-        context = {"form": form, "retry_attempt": uuid.uuid4().hex}
-        page = render(request, "donations/checkout_error.html", context, status=503)
-        if error.retry_after is not None:
-            page["Retry-After"] = str(error.retry_after)
+        context = {
+            "form": form, "retry_attempt": uuid.uuid4().hex,
+            "gift_words": frequencies.get(data["frequency"]).gift_words,
+        }  # fmt: skip
+        page = error_response(request, error, template=CHECKOUT_ERROR, context=context)
         return _stripe_forms(page)
     response = redirect_off_site(checkout_url)
     _remember(request, response, CURRENCY_COOKIE, data["currency"], days=365)
@@ -101,6 +103,7 @@ def _remember(
 
 
 @require_safe
+@stripe_client.reader_waits
 def thank_you(request: HttpRequest) -> HttpResponse:
     """The lookup may ask Stripe; a client asking too often gets the page without details.
     A completed monthly or annual gift hides the banner in this browser from now on."""

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 @json_errors
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature authenticates it instead
 @require_POST
+@stripe_client.reader_waits  # Stripe waits on the answer: a fetch gets the same short budget
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
         event = stripe_client.webhook_event_verify(

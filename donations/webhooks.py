@@ -18,7 +18,7 @@ from django.utils import timezone
 from donations import stripe_client
 from donations.appeals.services.counting import gift_count_from_session
 from donations.models import StripeEvent
-from donations.services import invoices, payments, recurring
+from donations.services import charges, disputes, invoices, payments, recurring
 from donations.services.payments import from_timestamp
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,9 @@ HANDLERS: dict[str, Route[Any]] = {
     "customer.subscription.deleted": Route(
         Subscription, recurring.recurring_sync_from_subscription
     ),
-    "charge.refunded": Route(Charge, invoices.payment_refunded_from_charge),
-    "charge.dispute.created": Route(stripe_client.Dispute, invoices.payment_disputed),
+    "charge.refunded": Route(Charge, charges.payment_refunded_from_charge),
+    "charge.dispute.created": Route(stripe_client.Dispute, disputes.payment_dispute_record),
+    "charge.dispute.closed": Route(stripe_client.Dispute, disputes.payment_dispute_record),
 }
 
 # The event types to enable on the Stripe webhook endpoint (see README).

@@ -1,17 +1,22 @@
 """Domain errors to responses, in one place, and the headers every page reached by a token gets.
 
 `ApplicationErrorMiddleware` turns an `ApplicationError` a view let through into a page (or
-JSON for views marked `@json_errors`): its status, its message, `Retry-After` for errors that
-pass. `TokenPageMiddleware` marks every response of a URL that carries a `<token>`
-(confirm, unsubscribe, manage, reminder stop, draft preview, ...) `no-store` and
-`Referrer-Policy: same-origin`, so neither a shared cache nor another site's logs keep it.
-(Not `no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and
-Django's CSRF check rightly refuses them; `same-origin` sends nothing to other sites.)
+JSON, for views marked `@json_errors` and callers whose `Accept` prefers JSON): its status,
+its message, `Retry-After` for errors that pass, and for a POST that failed for now a *Try
+again* form with the same fields. `TokenPageMiddleware` marks every response of a URL that
+carries a `<token>` (confirm, unsubscribe, manage, reminder stop, draft preview, ...)
+`no-store` and `Referrer-Policy: strict-origin`: a request from the page (a link followed, a
+stylesheet, a form posted) names at most the site, never the path with its token, so neither
+a shared cache, another site nor a proxy's access log (which records `Referer`) keeps it. (Not
+`no-referrer`: with it browsers send `Origin: null` on the page's own form POSTs, and Django's
+CSRF check rightly refuses them; with `strict-origin` the page's POSTs carry their real
+`Origin`.)
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,6 +27,8 @@ from django.utils.cache import add_never_cache_headers
 from newsroom.errors import ApplicationError, InvalidLink, RateLimited, TransientError
 
 logger = logging.getLogger(__name__)
+
+CSRF_FIELD = "csrfmiddlewaretoken"  # the page's own form gets a fresh one
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -44,20 +51,42 @@ def _template(error: ApplicationError) -> str:
     return next(TEMPLATES[kind] for kind in type(error).__mro__ if kind in TEMPLATES)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """A view marked `@json_errors`, or a caller whose `Accept` prefers JSON to HTML."""
+    match = request.resolver_match
+    if match is not None and getattr(match.func, "json_errors", False):
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def _retry_fields(request: HttpRequest) -> list[tuple[str, str]]:
+    """A form that failed for now, as hidden fields for the page's *Try again*: one click
+    sends the same choices again. Its `attempt` nonce (the seed of a Stripe idempotency key)
+    is renewed, since Stripe replays a failed request's answer for its key."""
+    names = [name for name in request.POST if name != CSRF_FIELD]
+    return [(name, uuid.uuid4().hex if name == "attempt" else request.POST[name]) for name in names]
+
+
 def error_response(
-    request: HttpRequest, error: ApplicationError, *, context: dict[str, object] | None = None
+    request: HttpRequest,
+    error: ApplicationError,
+    *,
+    context: dict[str, object] | None = None,
+    template: str | None = None,
 ) -> HttpResponse:
-    """The response for a domain error: its page (or JSON), status and retry hint."""
+    """The response for a domain error: its page (`template`, else its kind's) or JSON, its
+    status and retry hint."""
     logger.info(
         "application error answered",
         extra={"error": type(error).__name__, "status": error.status, **error.extra},
     )
-    match = request.resolver_match
-    if match is not None and getattr(match.func, "json_errors", False):
+    if _wants_json(request):
         response: HttpResponse = JsonResponse({"error": error.message}, status=error.status)
     else:
         page = {"message": error.message, "error": error, **(context or {})}
-        response = render(request, _template(error), page, status=error.status)
+        if isinstance(error, TransientError) and request.method == "POST":
+            page.setdefault("retry_fields", _retry_fields(request))
+        response = render(request, template or _template(error), page, status=error.status)
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
     return response
@@ -87,5 +116,5 @@ class TokenPageMiddleware:
         match = request.resolver_match
         if match is not None and "token" in match.kwargs:
             add_never_cache_headers(response)
-            response["Referrer-Policy"] = "same-origin"
+            response["Referrer-Policy"] = "strict-origin"
         return response

@@ -15,6 +15,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from newsroom.email_url import email_settings_from_url
+from newsroom.settings_structures import (
+    broker_transport_options,
+    cache_config,
+    content_security_policy,
+    database_config,
+    logging_config,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -108,19 +115,13 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url_config(
-        required("DATABASE_URL", dev_default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-    ),
-}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default has several writers at once (web requests, the worker, Stripe's
-    # webhooks): a transaction takes the write lock when it begins and waits up to 20 s for it,
-    # instead of failing with "database is locked" when it later needs to write.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    "default": database_config(
+        env.db_url_config(
+            required("DATABASE_URL", dev_default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+        ),
+        conn_max_age=env.int("CONN_MAX_AGE", default=60),
     )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -129,38 +130,11 @@ if not REDIS_URL and not DEBUG:
 # Seconds a Redis call (cache, broker) may take before it gives up: the site answers without
 # it (rate limits let requests through, tasks are re-queued by their sweepers).
 REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
-CACHES: dict[str, dict[str, Any]] = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_TIMEOUT,
-                "socket_timeout": REDIS_TIMEOUT,
-            },
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+CACHES: dict[str, dict[str, Any]] = {"default": cache_config(REDIS_URL, REDIS_TIMEOUT)}
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
-    {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": REDIS_TIMEOUT,
-        "socket_timeout": REDIS_TIMEOUT,
-    }
-    if REDIS_URL
-    else {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "processed_folder": str(VAR_DIR / "broker-processed"),
-        "control_folder": str(VAR_DIR / "broker-control"),
-        "store_processed": False,
-    }
-)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(REDIS_URL, REDIS_TIMEOUT, VAR_DIR)
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # Publishing a task gives up after about a second of broker trouble (the caller logs it and
 # the work's sweeper re-queues it) instead of holding a web request.
@@ -305,8 +279,12 @@ DEMO_STRIPE_SECRET_KEY = "sk_test_demo"  # noqa: S105 - a marker, not a credenti
 STRIPE_SECRET_KEY = required("STRIPE_SECRET_KEY", dev_default=DEMO_STRIPE_SECRET_KEY)
 STRIPE_WEBHOOK_SECRET = required("STRIPE_WEBHOOK_SECRET", dev_default="whsec_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
-# Seconds to connect to Stripe and to wait for its answer, on every call (one retry at most).
+# Seconds to connect to Stripe, and to wait for each answer, per attempt (one retry at most).
+STRIPE_CONNECT_TIMEOUT: float = env.float("STRIPE_CONNECT_TIMEOUT", default=2.0)
 STRIPE_TIMEOUT: float = env.float("STRIPE_TIMEOUT", default=5.0)
+# Seconds all the Stripe calls of a request someone waits on (checkout, the donor page, the
+# webhook) may take together, its one retry included; past it the reader gets a 503 page.
+STRIPE_READER_BUDGET: float = env.float("STRIPE_READER_BUDGET", default=4.0)
 STRIPE_DEMO_MODE = STRIPE_SECRET_KEY == DEMO_STRIPE_SECRET_KEY
 
 # --- Donations ------------------------------------------------------------------------------
@@ -404,22 +382,7 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
-# No third-party scripts, fonts or pixels: readers' privacy is the product.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],  # no image host can count readers
-        "style-src": ["'self'"],
-        "script-src": ["'self'"],
-        "form-action": [
-            "'self'",
-            "https://checkout.stripe.com",
-            *([STRIPE_API_BASE] if STRIPE_API_BASE else []),
-        ],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'self'"],
-    }
-}
+CONTENT_SECURITY_POLICY = content_security_policy(STRIPE_API_BASE)
 
 # --- Logging: structured, and never a token, email address or IP in clear -------------------
 # `text`: "time LEVEL logger message key=value ..."; `json`: one JSON object per line.
@@ -427,27 +390,4 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-_TO_CONSOLE = {"handlers": ["console"], "propagate": False}
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "text": {"()": "newsroom.logs.KeyValueFormatter"},
-        "json": {"()": "newsroom.logs.JsonFormatter"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's own loggers write paths (with tokens) through handlers of their own unless
-        # they are sent through ours.
-        "django": {**_TO_CONSOLE, "level": LOG_LEVEL},
-        "django.server": {**_TO_CONSOLE, "level": LOG_LEVEL},
-        "axes": {**_TO_CONSOLE, "level": "WARNING"},
-        # stripe's DEBUG lines hold whole response bodies (donor emails, Billing Portal URLs).
-        "stripe": {**_TO_CONSOLE, "level": "WARNING"},
-        # WeasyPrint logs seven progress lines per PDF at INFO.
-        "weasyprint": {**_TO_CONSOLE, "level": "WARNING"},
-        # aiosmtpd (the bounce listener) logs each peer's IP and every envelope address.
-        "mail.log": {**_TO_CONSOLE, "level": "ERROR"},
-    },
-}
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from donations import stripe_client
 from donations.admin import reports
 from donations.admin.links import stripe_link
-from donations.models import Donation, RecurringChange, RecurringDonation
+from donations.models import Dispute, Donation, RecurringChange, RecurringDonation
 from donations.services.emails import resend_receipt
 from donations.services.errors import DonationError
 from donations.services.staff import donation_refund, recurring_cancel
@@ -40,6 +40,15 @@ class RecurringInline(ReadOnlyInline):
     ordering = ("-created_at",)
 
 
+class DisputeInline(ReadOnlyInline):
+    model = Dispute
+    fields = readonly_fields = ("amount", "currency", "stripe_status", "outcome", "closed_at")
+    ordering = ("created_at",)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Donation)
 class DonationAdmin(admin.ModelAdmin):
     list_display = ("pk", "donor", "amount", "currency", "frequency", "status", "paid_at")
@@ -49,11 +58,12 @@ class DonationAdmin(admin.ModelAdmin):
     list_select_related = ("donor",)
     actions = ("refund", "receipt_resend")
     change_list_template = "admin/donations/donation/change_list.html"
+    inlines = (DisputeInline,)
     readonly_fields = (
         "donor", "recurring", "frequency", "amount", "currency", "status", "paid_at",
         "amount_refunded", "source_page", "is_first_payment", "receipt_sent_at",
-        "session_link", "invoice_link", "payment_intent_link", "charge_link",
-        "created_at", "updated_at",
+        "dispute_notice_sent_at", "session_link", "invoice_link", "payment_intent_link",
+        "charge_link", "created_at", "updated_at",
     )  # fmt: skip
     exclude = (
         "stripe_checkout_session_id", "stripe_invoice_id", "stripe_payment_intent_id",

@@ -1,4 +1,5 @@
-"""Reminders, raw Stripe events and failed renewals (the banner's amounts are the appeal's)."""
+"""Reminders, disputes, raw Stripe events and failed renewals (the banner's amounts are the
+appeal's). Records of what Stripe said are read-only."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from django.utils.safestring import SafeString
 
 from donations.admin.donors import ReminderForm
 from donations.admin.links import stripe_link
-from donations.models import FailedPayment, Reminder, StripeEvent
+from donations.models import Dispute, FailedPayment, Reminder, StripeEvent
 
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
     form = ReminderForm
-    list_display = ("email", "due_at", "sent_at", "opted_out_at")
+    list_display = ("email", "asked_at", "due_at", "sent_at", "opted_out_at", "skipped_at")
     list_filter = ("due_at", "sent_at")
     search_fields = ("email",)
-    readonly_fields = ("sent_at", "opted_out_at", "created_at", "updated_at")
+    readonly_fields = (
+        "asked_at", "sent_at", "opted_out_at", "skipped_at", "created_at", "updated_at",
+    )  # fmt: skip
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,6 +29,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """What Stripe's newest event about each dispute said; staff answer disputes in Stripe."""
+
+    list_display = ("stripe_dispute_id", "donation", "amount", "currency", "outcome", "closed_at")
+    list_filter = ("outcome", "currency", "closed_at")
+    search_fields = ("stripe_dispute_id", "donation__stripe_payment_intent_id")
+    list_select_related = ("donation",)
+    readonly_fields = (
+        "dispute_link", "donation", "amount", "currency", "stripe_status", "outcome",
+        "closed_at", "created_at", "updated_at",
+    )  # fmt: skip
+    exclude = ("stripe_dispute_id", "status_changed_by_event_at")
+
+    @admin.display(description="Stripe dispute")
+    def dispute_link(self, obj: Dispute) -> SafeString | str:
+        return stripe_link(obj.stripe_dispute_id)
 
 
 @admin.register(StripeEvent)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 
 from donations import frequencies
-from donations.forms import limits, money
+from donations.amounts import AmountField, NotTakingGifts, gift_amount
+from newsroom.errors import InvalidInput
 
-AMOUNT = re.compile(r"^\s*[$€£]?\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*$")
 ATTEMPT = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -31,7 +30,9 @@ class ConfirmForm(forms.Form):
 class TermsForm(ConfirmForm):
     """A recurring gift's new amount and frequency (its currency stays)."""
 
-    amount = forms.CharField(max_length=20, label="Amount")
+    amount = AmountField(
+        required=True, label="Amount", error_messages={"required": "Enter the new amount."}
+    )
     frequency = forms.ChoiceField(
         choices=lambda: [(row.value, row.label) for row in frequencies.recurring()],
         label="How often",
@@ -42,27 +43,17 @@ class TermsForm(ConfirmForm):
         self.currency = currency
 
     def clean(self) -> dict[str, Any]:
+        """The new amount, read by `donations.amounts` in the gift's currency and within the
+        live appeal's limits for the frequency chosen."""
         data = super().clean() or {}
-        match = AMOUNT.match(data.get("amount") or "")
-        if match is None:
-            self.add_error("amount", "Enter an amount as a number, like 5 or 12.50.")
+        if self.has_error("amount"):
             return data
-        amount = Decimal(f"{match[1]}.{(match[2] or '0').ljust(2, '0')}")
-        frequency = data.get("frequency")
-        if frequency is None:
-            return data
-        found = limits(self.currency, frequency)
-        if found is None:
-            self.add_error(None, "We are not taking changes online right now; please write to us.")
-            return data
-        low, high = found
-        if amount < low:
-            words = frequencies.get(frequency).gift_words
-            self.add_error("amount", f"The smallest {words} is {money(low, self.currency)}.")
-        elif amount > high:
-            self.add_error(
-                "amount",
-                f"The largest gift we take online is {money(high, self.currency)}.",
+        try:
+            data["amount_value"] = gift_amount(
+                data["amount"], currency=self.currency, frequency=data.get("frequency")
             )
-        data["amount_value"] = amount
+        except NotTakingGifts:
+            self.add_error(None, "We are not taking changes online right now; please write to us.")
+        except InvalidInput as error:
+            self.add_error("amount", error.message)
         return data

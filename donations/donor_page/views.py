@@ -2,7 +2,9 @@
 
 Reading (the page, a receipt, a statement, the data download) changes nothing, so mail
 scanners that prefetch the link do no harm. Every change is a POST in two steps (the choice,
-then a confirmation showing what will happen), CSRF-protected, rate-limited per client.
+then a confirmation showing what will happen), CSRF-protected, rate-limited per client; its
+Stripe calls share the reader's budget (`@reader_waits`: a 503 page within it when Stripe is
+down or slow).
 A link that does not work shows why: an expired one offers to mail a fresh one to the donor's
 own address; an invalid one shows the form that asks for a link by address.
 """
@@ -19,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
-from donations import documents, frequencies
+from donations import documents, frequencies, stripe_client
 from donations.donor_page import selectors
 from donations.donor_page.forms import ConfirmForm, TermsForm, new_attempt
 from donations.forms import EmailForm
@@ -157,6 +159,7 @@ def _perform(kind: str, recurring: Any, form: ConfirmForm) -> RecurringChange:
 @require_POST
 @rate_limited("donor-change", rate=_change_rate)
 @with_donor
+@stripe_client.reader_waits
 def gift_action(
     request: HttpRequest, donor: Donor, token: str, recurring_id: int, action: str
 ) -> HttpResponse:
@@ -188,6 +191,7 @@ def gift_action(
 @require_POST
 @rate_limited("donor-change", rate=_change_rate)
 @with_donor
+@stripe_client.reader_waits
 def card(request: HttpRequest, donor: Donor, token: str, recurring_id: int) -> HttpResponse:
     """Update the card of one recurring gift: the Billing Portal of that gift's customer."""
     url = manage.manage_portal_open(donor=donor, recurring_id=recurring_id, token=token)
@@ -204,6 +208,7 @@ def data_download(request: HttpRequest, donor: Donor, token: str) -> HttpRespons
 @require_POST
 @rate_limited("donor-change", rate=_change_rate)
 @with_donor
+@stripe_client.reader_waits
 def data_delete(request: HttpRequest, donor: Donor, token: str) -> HttpResponse:
     """Step one: what deleting does (and which gifts it cancels). Step two: delete."""
     form = ConfirmForm(request.POST)

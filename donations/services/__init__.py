@@ -1,7 +1,8 @@
 """Every write in the donations app, one module per concern.
 
 - `checkout`: start a Stripe Checkout Session from the reader's choice.
-- `payments`: record payments from Stripe's objects (sessions, invoices, charges, disputes).
+- `payments`, `invoices`: record payments from Stripe's Checkout Sessions and invoices.
+- `charges`: refunds, and the payment a charge is about; `disputes`: disputes, open or closed.
 - `recurring`: recurring gifts' status from subscription events; cancel; failed renewals.
 - `staff`: actions staff take in the admin (refund a payment, cancel a recurring gift).
 - `manage`: the donor's signed manage link and the Billing Portal session it opens.

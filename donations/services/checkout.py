@@ -52,8 +52,9 @@ def donation_checkout_start(
     attempt: str,
     variant_id: int | None = None,
 ) -> str:
-    """The URL of the hosted Checkout page for this gift. Raises a `StripeProblem`
-    (`StripeUnavailable`, `StripeRefused`, ...); nothing to undo either way.
+    """The URL of the hosted Checkout page for this gift. Raises `StripeUnavailable` when
+    Stripe cannot open one now (unreachable, too slow for the reader's budget, refusing);
+    nothing to undo either way.
 
     A checkout started from a variant of a running experiment carries the variant's number in
     the session's metadata (so the payment's webhook counts the gift for it) and counts one
@@ -65,18 +66,26 @@ def donation_checkout_start(
     variant = _running_variant(variant_id)
     if variant is not None:
         metadata[METADATA_KEY] = str(variant)
-    session = stripe_client.checkout_session_create(
-        recurring=recurring,
-        amount=amount,
-        currency=currency,
-        product_name=row.product_name.format(site=settings.SITE_NAME),
-        metadata=metadata,
-        success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=site + (source_page or reverse("donations:support")),
-        idempotency_key=checkout_idempotency_key(
-            attempt=attempt, frequency=frequency, amount=amount, currency=currency
-        ),
-    )
+    try:
+        session = stripe_client.checkout_session_create(
+            recurring=recurring,
+            amount=amount,
+            currency=currency,
+            product_name=row.product_name.format(site=settings.SITE_NAME),
+            metadata=metadata,
+            success_url=site + reverse("donations:thank_you") + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=site + (source_page or reverse("donations:support")),
+            idempotency_key=checkout_idempotency_key(
+                attempt=attempt, frequency=frequency, amount=amount, currency=currency
+            ),
+        )
+    except stripe_client.StripeProblem as error:
+        logger.warning("checkout failed", extra={"error": type(error).__name__, **error.extra})
+        if isinstance(error, stripe_client.StripeUnavailable):
+            raise
+        # Stripe refused a gift the form accepted, or answered oddly: for the reader, payments
+        # are unavailable just now (the log says why).
+        raise stripe_client.StripeUnavailable(extra=error.extra) from error
     if variant is not None:
         count(variant, "checkouts")
     logger.info(
@@ -85,7 +94,7 @@ def donation_checkout_start(
                "variant": variant},
     )  # fmt: skip
     if session.url is None:  # an open session always has one
-        raise stripe_client.StripeProblem(extra={"stripe_session": session.id, "field": "url"})
+        raise stripe_client.StripeUnavailable(extra={"stripe_session": session.id, "field": "url"})
     return session.url
 
 

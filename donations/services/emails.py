@@ -29,6 +29,7 @@ from donations.models import (
     RecurringDonation,
     Reminder,
 )
+from donations.selectors import address_gave_since
 from donations.stripe_client import dashboard_url
 from newsroom import mail
 from newsroom.task_base import task
@@ -155,10 +156,17 @@ def manage_link_send(*, donor_id: int) -> None:
 
 
 def reminder_send(*, reminder_id: int) -> bool:
+    """The reminder, unless the address gave after asking for it: then it is skipped (and its
+    address forgotten) instead."""
     reminder = Reminder.objects.filter(
-        pk=reminder_id, opted_out_at=None, due_at__lte=timezone.now()
+        pk=reminder_id, opted_out_at=None, skipped_at=None, due_at__lte=timezone.now()
     ).first()
     if reminder is None or not reminder.email:
+        return False
+    if address_gave_since(reminder.email, reminder.asked_at):
+        skipped = _one(Reminder, reminder_id).filter(sent_at=None, skipped_at=None)
+        if skipped.update(skipped_at=timezone.now(), email=""):
+            logger.info("reminder skipped: given since", extra={"reminder": reminder_id})
         return False
     sent = _claimed_send(
         _one(Reminder, reminder_id),

@@ -1,26 +1,20 @@
-"""Payments from invoices (recurring gifts), charges (refunds) and disputes."""
+"""Payments from invoices (recurring gifts); refunds are in `charges`, disputes in `disputes`."""
 
 from __future__ import annotations
 
 import logging
-import time
 
 from donations import stripe_client
 from donations.models import Donation, RecurringDonation
 from donations.services import recurring as recurring_services
 from donations.services.donors import donor_upsert
-from donations.services.emails import send_dispute_notice
-from donations.services.errors import RetryLater
-from donations.services.payments import donation_status_advance, donation_upsert, from_timestamp
+from donations.services.payments import donation_upsert, from_timestamp
 from donations.services.terms import terms_of_invoice
 from newsroom.task_base import task
 
 logger = logging.getLogger(__name__)
 
 FIRST_INVOICE_REASON = "subscription_create"
-# How long a refund or dispute for a payment we have not recorded yet is sent back to Stripe to
-# retry: its checkout or invoice event may still be on its way (Stripe retries for 3 days).
-ORPHAN_RETRY_SECONDS = 3 * 86400
 
 
 def payment_record_from_invoice(invoice: stripe_client.Invoice, *, event_created: int) -> None:
@@ -91,47 +85,3 @@ def payment_failed_from_invoice(invoice: stripe_client.Invoice, *, event_created
         donor=donor_upsert(email=invoice.email or "", customer_id=invoice.customer_id or ""),
         event_created=event_created,
     )
-
-
-def _donation_for_charge(payment_intent: str, charge_id: str) -> Donation | None:
-    rows = Donation.objects.select_for_update()
-    found = rows.filter(stripe_payment_intent_id=payment_intent).first() if payment_intent else None
-    if found is None and charge_id:
-        found = rows.filter(stripe_charge_id=charge_id).first()
-    if found is not None and charge_id and not found.stripe_charge_id:
-        found.stripe_charge_id = charge_id
-        found.save(update_fields=["stripe_charge_id", "updated_at"])
-    return found
-
-
-def _unknown_payment(kind: str, object_id: str, event_created: int) -> None:
-    """A refund or dispute can arrive before the payment it is about (or, for a renewal, before
-    the payment intent is filled in): ask Stripe to send it again while that is plausible."""
-    if time.time() - event_created < ORPHAN_RETRY_SECONDS:
-        raise RetryLater(f"{kind} {object_id} for a payment not recorded yet")
-    logger.warning("payment unknown", extra={"kind": kind, "stripe_object": object_id})
-
-
-def payment_refunded_from_charge(charge: stripe_client.Charge, *, event_created: int) -> None:
-    """charge.refunded: record the refunded amount; a full refund marks the payment refunded."""
-    donation = _donation_for_charge(charge.payment_intent_id or "", charge.id)
-    if donation is None:
-        _unknown_payment("refund", charge.id, event_created)
-        return
-    refunded = charge.amount_refunded.amount
-    if refunded > donation.amount_refunded:
-        donation.amount_refunded = refunded
-        donation.save(update_fields=["amount_refunded", "updated_at"])
-    if charge.refunded or refunded >= donation.amount:
-        donation_status_advance(donation=donation, status=Donation.Status.REFUNDED)
-
-
-def payment_disputed(dispute: stripe_client.Dispute, *, event_created: int) -> None:
-    """charge.dispute.created: the payment is disputed; staff answer it in Stripe."""
-    donation = _donation_for_charge(dispute.payment_intent_id or "", dispute.charge_id or "")
-    if donation is None:
-        _unknown_payment("dispute", dispute.id, event_created)
-        return
-    if donation_status_advance(donation=donation, status=Donation.Status.DISPUTED):
-        send_dispute_notice.delay_on_commit(donation.pk)
-    logger.warning("payment disputed", extra={"dispute": dispute.id, "donation": donation.pk})

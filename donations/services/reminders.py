@@ -1,5 +1,7 @@
-"""Remind me later: one email when due, then done; readers can opt out from the link. The
-address is kept only while a reminder is pending: sending or opting out forgets it."""
+"""Remind me later: one email when due, then done; readers can opt out from the link. A reader
+whose address gave after asking (the donor's stored address, compared normalised) is not
+reminded: the reminder is skipped when due. The address is kept only while a reminder is
+pending: sending, skipping or opting out forgets it."""
 
 from __future__ import annotations
 
@@ -31,12 +33,14 @@ def reminder_create(*, email: str, now: datetime | None = None) -> Reminder | No
     address = normalise_email(email)
     if not mail_quota_take(email=address, purpose="reminder"):
         return None
-    pending = Reminder.objects.filter(email=address, sent_at=None, opted_out_at=None).first()
+    pending = Reminder.objects.filter(
+        email=address, sent_at=None, opted_out_at=None, skipped_at=None
+    ).first()
     if pending is not None:
-        pending.due_at = now + reminder_delay()
-        pending.save(update_fields=["due_at", "updated_at"])
+        pending.asked_at, pending.due_at = now, now + reminder_delay()
+        pending.save(update_fields=["asked_at", "due_at", "updated_at"])
         return pending
-    reminder = Reminder.objects.create(email=address, due_at=now + reminder_delay())
+    reminder = Reminder.objects.create(email=address, asked_at=now, due_at=now + reminder_delay())
     logger.info("reminder stored", extra={"reminder": reminder.pk})
     return reminder
 
@@ -62,9 +66,9 @@ def reminders_queue_due(*, now: datetime | None = None) -> int:
     """Queue a send for every due reminder; each send claims its row, so overlap is harmless."""
     now = now or timezone.now()
     due = list(
-        Reminder.objects.filter(due_at__lte=now, sent_at=None, opted_out_at=None).values_list(
-            "pk", flat=True
-        )
+        Reminder.objects.filter(
+            due_at__lte=now, sent_at=None, opted_out_at=None, skipped_at=None
+        ).values_list("pk", flat=True)
     )
     for reminder_id in due:
         send_reminder.delay_on_commit(reminder_id)

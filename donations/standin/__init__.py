@@ -12,6 +12,7 @@ with a real `Stripe-Signature`, retrying a non-2xx answer with backoff.
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": standin.url})
     standin.pay(cs_id) / .pay(cs_id, delayed=True) + .settle(cs_id, succeeded=...)
     standin.renew(sub_id) / .fail_invoice(sub_id) / .dispute(ch_id) / .expire(cs_id)
+    standin.close_dispute(dp_id, "won" | "lost")
     standin.fail_next(500 | 402 | 429, code=..., drop=False, times=1)
     standin.requests("/v1/checkout/sessions"), .events(type), .event_payloads(type)
     standin.webhook_url = "http://.../stripe/webhook/"; standin.wait_for_webhooks()

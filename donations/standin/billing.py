@@ -337,3 +337,27 @@ def charge_dispute(store: Store, charge_id: str, *, reason: str = "fraudulent") 
     ch["disputed"] = True
     store.emit("charge.dispute.created", dp)
     return dp
+
+
+DISPUTE_CLOSED = ("won", "lost", "warning_closed", "prevented")
+
+
+def dispute_close(store: Store, dispute_id: str, *, status: str) -> Obj:
+    """The bank decides (Stripe's `charge.dispute.closed`): `won` or `lost`."""
+    dp = store.get(dispute_id, "dispute")
+    if status not in {"won", "lost"}:
+        raise StripeError(f"A dispute closes as won or lost, not {status!r}.", param="status")
+    if dp["status"] in DISPUTE_CLOSED:
+        raise StripeError(f"Dispute {dispute_id} is already closed ({dp['status']}).")
+    dp["status"] = status
+    dp["is_charge_refundable"] = False
+    store.emit("charge.dispute.closed", dp)
+    return dp
+
+
+def charge_open_dispute(store: Store, charge_id: str) -> Obj | None:
+    """The dispute of a charge that the bank has not decided yet, if any."""
+    open_ = [
+        dp for dp in store.find("dispute", charge=charge_id) if dp["status"] not in DISPUTE_CLOSED
+    ]
+    return open_[0] if open_ else None

@@ -1,5 +1,6 @@
 """The demo operator's page at `/`: what the stand-in holds, and buttons for what Stripe
-would do later on its own (a bank debit settles, a period renews, a card fails, a dispute).
+would do later on its own (a bank debit settles, a period renews, a card fails, a dispute is
+opened, then won or lost).
 Ids and amounts only: no email addresses on this page."""
 
 from __future__ import annotations
@@ -80,11 +81,24 @@ def _charges(store: Store) -> str:
             actions += _button("charge", ch["id"], "refund", "Refund")
         if ch["status"] == "succeeded" and not ch["disputed"]:
             actions += _button("charge", ch["id"], "dispute", "Dispute")
+        dispute = billing.charge_open_dispute(store, ch["id"])
+        if dispute is not None:
+            actions += _button("dispute", dispute["id"], "win", "Dispute won")
+            actions += _button("dispute", dispute["id"], "lose", "Dispute lost")
         refunded = format_amount(ch["amount_refunded"], ch["currency"])
-        state = ch["status"] + (" (disputed)" if ch["disputed"] else "")
+        state = ch["status"] + _dispute_state(store, ch)
         rows.append([escape(ch["id"]), escape(format_amount(ch["amount"], ch["currency"])),
                      escape(state), escape(refunded), actions])  # fmt: skip
     return _table(["Charge", "Amount", "Status", "Refunded", ""], rows)
+
+
+def _dispute_state(store: Store, ch: Obj) -> str:
+    """ " (disputed)" while the bank decides, then " (dispute won)" or " (dispute lost)"."""
+    disputes = store.find("dispute", charge=ch["id"]) if ch["disputed"] else []
+    if not disputes:
+        return ""
+    status = disputes[0]["status"]
+    return f" (dispute {status})" if status in billing.DISPUTE_CLOSED else " (disputed)"
 
 
 def _events(store: Store, attempts: list[Obj]) -> str:
@@ -128,6 +142,8 @@ ACTIONS = {
     ("subscription", "cancel"): lambda s, i: billing.subscription_cancel(s, i, {}),
     ("charge", "refund"): lambda s, i: billing.refund_create(s, {"charge": i}),
     ("charge", "dispute"): lambda s, i: billing.charge_dispute(s, i),
+    ("dispute", "win"): lambda s, i: billing.dispute_close(s, i, status="won"),
+    ("dispute", "lose"): lambda s, i: billing.dispute_close(s, i, status="lost"),
 }
 
 

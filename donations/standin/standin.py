@@ -187,6 +187,10 @@ class StripeStandin:
     def dispute(self, charge_id: str, reason: str = "fraudulent") -> Obj:
         return self._locked(billing.charge_dispute, charge_id, reason=reason)
 
+    def close_dispute(self, dispute_id: str, status: str) -> Obj:
+        """The bank decides: `won` or `lost` (emits `charge.dispute.closed`)."""
+        return self._locked(billing.dispute_close, dispute_id, status=status)
+
     def fail_next(
         self, status: int = 500, code: str | None = None, *, drop: bool = False, times: int = 1
     ) -> None:
@@ -256,6 +260,9 @@ class StripeStandin:
             ("events", "redeliver"): lambda: self.redeliver(object_id),
             ("charges", "dispute"): lambda: self.dispute(
                 object_id, args.get("reason", "fraudulent")
+            ),
+            ("disputes", "close"): lambda: self.close_dispute(
+                object_id, str(args.get("status", ""))
             ),
         }
         act = actions.get((kind, action))

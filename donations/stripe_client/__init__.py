@@ -5,12 +5,15 @@
 - `parse.py`: the one parser from Stripe's JSON (verified events, API answers) to
   `objects.py`'s frozen dataclasses; a field of the wrong type is `MalformedObject` (a 400).
 - `money.py`: `Decimal` + currency in our code, Stripe's minor units only here.
+- `budget.py`: how long a call may take: a shared budget for a request someone waits on
+  (`@reader_waits` on its view), timeouts and one retry per call elsewhere.
 - `errors.py`: `StripeProblem` and its kinds, all `ApplicationError`s.
 - `dashboard.py`: links to Stripe's dashboard and its hosted pages' origins.
 
 Code past the boundary imports from here: `from donations import stripe_client`.
 """
 
+from donations.stripe_client.budget import reader_budget, reader_waits
 from donations.stripe_client.calls import (
     API_VERSION,
     billing_portal_session_create,
@@ -84,6 +87,8 @@ __all__ = [
     "invoice_payment_intent_id",
     "is_livemode",
     "price_retrieve",
+    "reader_budget",
+    "reader_waits",
     "refund_create",
     "subscription_cancel",
     "subscription_pause",

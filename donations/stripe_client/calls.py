@@ -1,24 +1,27 @@
 """Every call to Stripe, and the only module in the project that imports `stripe`.
 
 The API version is pinned here once; every create has an idempotency key; every call has a
-connect and read timeout (`STRIPE_TIMEOUT`) and at most one retry; SDK errors become
-`StripeUnavailable` (network, 5xx, rate limit: try again later) or `StripeRefused` (4xx: Stripe
-said no). Answers are parsed by `parse.py` into our dataclasses; one we cannot read is a
-`StripeProblem`. The client is built at call time, so `override_settings(STRIPE_API_BASE=...)`
-sends it to a local stand-in.
+connect and read timeout and at most one retry, and the calls of a request someone waits on
+share one time budget (`budget.py`); SDK errors become `StripeUnavailable` (network, 5xx, rate
+limit: try again later) or `StripeRefused` (4xx: Stripe said no). Answers are parsed by
+`parse.py` into our dataclasses; one we cannot read is a `StripeProblem`. The client is built
+at call time, so `override_settings(STRIPE_API_BASE=...)` sends it to a local stand-in.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import stripe
+import urllib3
 from django.conf import settings
 
-from donations.stripe_client import parse
+from donations.stripe_client import budget, parse
 from donations.stripe_client.errors import (
     InvalidSignature,
     MalformedObject,
@@ -39,36 +42,63 @@ from donations.stripe_client.objects import (
 
 API_VERSION = "2026-10-28.endive"  # the version stripe 16.x ships; shapes in tests/fixtures
 WEBHOOK_TOLERANCE_SECONDS = 300  # as Stripe's SDK
-TIMEOUT_RETRIES = 1
 ENDED_SUBSCRIPTION_STATUSES = ("canceled", "incomplete_expired")
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Parsed = TypeVar("Parsed")
 
 
-def _client() -> stripe.StripeClient:
+def _client(timeouts: budget.Timeouts | None = None) -> stripe.StripeClient:
+    """A client for one attempt (by default, the next attempt's timeouts where it is made).
+    The SDK's own retries are off: `_call` retries, within the reader's budget (`budget.py`)."""
+    timeouts = timeouts or budget.Attempts().timeouts()
     base: str = settings.STRIPE_API_BASE
+    timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.read, total=timeouts.total)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         stripe_version=API_VERSION,
         base_addresses={"api": base} if base else None,
-        max_network_retries=TIMEOUT_RETRIES,
-        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=timeout),  # type: ignore[arg-type]
     )
 
 
-def _call(request: Callable[[], T]) -> T:
-    try:
-        return request()
-    except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
-        raise StripeUnavailable(extra={"stripe_error": type(error).__name__}) from error
-    except stripe.StripeError as error:
-        status = error.http_status or 0
-        if status >= 500:
-            raise StripeUnavailable(extra={"stripe_error": f"HTTP {status}"}) from error
-        raise StripeRefused(
-            f"{type(error).__name__} HTTP {status}", code=error.code or ""
-        ) from error
+def _retryable(error: stripe.StripeError) -> bool:
+    """As the SDK decides: a timeout or failed connection, a conflict, a 5xx, or what Stripe's
+    `Stripe-Should-Retry` header says."""
+    if isinstance(error, stripe.APIConnectionError):
+        return bool(error.should_retry)
+    advice = (error.headers or {}).get("stripe-should-retry")
+    if advice in ("true", "false"):
+        return advice == "true"
+    status = error.http_status or 0
+    return status == 409 or status >= 500
+
+
+def _ours(error: stripe.StripeError) -> StripeProblem:
+    if isinstance(error, stripe.APIConnectionError | stripe.APIError | stripe.RateLimitError):
+        return StripeUnavailable(extra={"stripe_error": type(error).__name__})
+    status = error.http_status or 0
+    if status >= 500:
+        return StripeUnavailable(extra={"stripe_error": f"HTTP {status}"})
+    return StripeRefused(f"{type(error).__name__} HTTP {status}", code=error.code or "")
+
+
+def _call(request: Callable[[stripe.StripeClient], T]) -> T:
+    """One call to Stripe: each attempt with its timeouts, at most one retry (see `budget.py`);
+    SDK errors become ours."""
+    attempts = budget.Attempts()
+    while True:
+        client = _client(attempts.timeouts())
+        try:
+            return request(client)
+        except stripe.StripeError as error:
+            if _retryable(error) and attempts.retry():
+                logger.info("stripe call retried", extra={"stripe_error": type(error).__name__})
+                continue
+            raise _ours(error) from error
 
 
 def _parsed(parser: Callable[[parse.Fields], Parsed], resource: Any, kind: str) -> Parsed:
@@ -115,7 +145,7 @@ def checkout_session_create(
         }
         params["subscription_data"] = {"metadata": metadata}
     session = _call(
-        lambda: _client().v1.checkout.sessions.create(
+        lambda client: client.v1.checkout.sessions.create(
             params,  # type: ignore[arg-type]
             {"idempotency_key": idempotency_key},
         )
@@ -124,24 +154,24 @@ def checkout_session_create(
 
 
 def checkout_session_retrieve(session_id: str) -> CheckoutSession:
-    session = _call(lambda: _client().v1.checkout.sessions.retrieve(session_id))
+    session = _call(lambda client: client.v1.checkout.sessions.retrieve(session_id))
     return _parsed(parse.checkout_session, session, "checkout.session")
 
 
 def price_retrieve(price_id: str) -> Price:
-    price = _call(lambda: _client().v1.prices.retrieve(price_id))
+    price = _call(lambda client: client.v1.prices.retrieve(price_id))
     return _parsed(parse.price, price, "price")
 
 
 def subscription_retrieve(subscription_id: str) -> Subscription:
-    subscription = _call(lambda: _client().v1.subscriptions.retrieve(subscription_id))
+    subscription = _call(lambda client: client.v1.subscriptions.retrieve(subscription_id))
     return _parsed(parse.subscription, subscription, "subscription")
 
 
 def invoice_payment_intent_id(invoice_id: str) -> str:
     """The payment intent that paid an invoice (invoice events may not carry their payments)."""
     listing = _call(
-        lambda: _client().v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
+        lambda client: client.v1.invoice_payments.list({"invoice": invoice_id, "limit": 10})
     )
     payments = [
         _parsed(parse.invoice_payment, payment, "invoice_payment") for payment in listing.data
@@ -161,7 +191,8 @@ def billing_portal_session_create(
             "type": "payment_method_update",
             "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
         }
-    session = _call(lambda: _client().v1.billing_portal.sessions.create(params))  # type: ignore[arg-type]
+    key = {"idempotency_key": f"portal-{uuid.uuid4().hex}"}  # one session, even if retried
+    session = _call(lambda client: client.v1.billing_portal.sessions.create(params, key))  # type: ignore[arg-type]
     return _parsed(parse.portal_session, session, "billing_portal.session")
 
 
@@ -170,7 +201,7 @@ def subscription_cancel(subscription_id: str) -> str:
     (its `customer.subscription.deleted` not processed here yet) is not an error: Stripe
     answers `resource_missing` to cancelling it, so we look it up before refusing."""
     try:
-        cancelled = _call(lambda: _client().v1.subscriptions.cancel(subscription_id))
+        cancelled = _call(lambda client: client.v1.subscriptions.cancel(subscription_id))
         return _parsed(parse.subscription, cancelled, "subscription").status
     except StripeRefused as error:
         if error.code != "resource_missing":
@@ -185,7 +216,7 @@ def _subscription_update(
     subscription_id: str, params: dict[str, Any], idempotency_key: str
 ) -> Subscription:
     updated = _call(
-        lambda: _client().v1.subscriptions.update(
+        lambda client: client.v1.subscriptions.update(
             subscription_id,
             params,  # type: ignore[arg-type]
             {"idempotency_key": idempotency_key},
@@ -238,7 +269,7 @@ def customer_delete(customer_id: str) -> None:
     """Delete the customer in Stripe (saved cards and details go; its payments stay in Stripe's
     records). One already deleted, or unknown, is not an error."""
     try:
-        _call(lambda: _client().v1.customers.delete(customer_id))
+        _call(lambda client: client.v1.customers.delete(customer_id))
     except StripeRefused as error:
         if error.code != "resource_missing":
             raise
@@ -246,7 +277,7 @@ def customer_delete(customer_id: str) -> None:
 
 def refund_create(*, payment_intent_id: str, idempotency_key: str) -> Refund:
     refund = _call(
-        lambda: _client().v1.refunds.create(
+        lambda client: client.v1.refunds.create(
             {"payment_intent": payment_intent_id, "reason": "requested_by_customer"},
             {"idempotency_key": idempotency_key},
         )

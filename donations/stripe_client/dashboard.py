@@ -32,6 +32,7 @@ def dashboard_url(object_id: str, *, livemode: bool | None = None) -> str:
         "in_": "invoices",
         "pi_": "payments",
         "ch_": "payments",
+        "dp_": "disputes",
         "cs_": "checkout/sessions",
         "evt_": "events",
     }

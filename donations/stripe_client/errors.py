@@ -12,10 +12,12 @@ class StripeProblem(ApplicationError):
 
 
 class StripeUnavailable(StripeProblem, TransientError):
-    """Stripe could not be reached or failed on its side: retrying later may help."""
+    """Stripe could not be reached, did not answer in time or failed on its side: retrying
+    later may help."""
 
+    retry_after = 60
     default_message = (
-        "Payments are briefly unavailable. Nothing was charged; please try again in a moment."
+        "Payments are briefly unavailable. Nothing was charged. Please try again in a minute."
     )
 
 

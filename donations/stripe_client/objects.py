@@ -114,6 +114,8 @@ class Dispute:
     id: str
     charge_id: str | None
     payment_intent_id: str | None
+    amount: Money  # the disputed amount (usually the charge's, sometimes a part of it)
+    status: str  # Stripe's word: needs_response, under_review, won, lost, warning_closed, ...
 
 
 @dataclass(frozen=True)

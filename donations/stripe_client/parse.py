@@ -252,6 +252,8 @@ def dispute(fields: Fields) -> objects.Dispute:
         id=fields.required_id("id"),
         charge_id=fields.id("charge"),
         payment_intent_id=fields.id("payment_intent"),
+        amount=fields.required_money("amount", fields.currency()),
+        status=fields.required_text("status", max_length=40),
     )
 
 

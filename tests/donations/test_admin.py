@@ -59,9 +59,12 @@ def test_figures_page_shows_revenue_donors_mrr_and_weekly_chart(staff: Client) -
     with time_machine.travel(NOW, tick=False):
         page = staff.get("/admin/donations/donation/figures/").content.decode()
 
-    assert "<td>Once</td><td>USD</td><td>1</td><td>25.00</td>" in page
-    assert "<td>Monthly</td><td>USD</td><td>1</td><td>5.00</td>" in page
-    assert "<td>Once</td><td>EUR</td><td>1</td><td>0.00</td>" in page
+    # The columns: frequency, currency, payments, gross, refunded, disputed, lost, net.
+    cells = "<td>{}</td>" * 8
+    assert cells.format("Once", "USD", 1, "25.00", "0.00", "0.00", "0.00", "25.00") in page
+    assert cells.format("Monthly", "USD", 1, "5.00", "0.00", "0.00", "0.00", "5.00") in page
+    assert cells.format("Once", "EUR", 1, "10.00", "10.00", "0.00", "0.00", "0.00") in page
+    assert '<tr class="total-usd"><th>USD</th><td class="payments">2</td>' in page
     assert '<td class="active-monthly">2</td>' in page
     assert '<td class="active-annual">1</td>' in page
     assert '<td class="mrr">25.00</td>' in page  # 5 + 10 + 120 / 12

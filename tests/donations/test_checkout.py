@@ -25,7 +25,7 @@ def _sessions(standin: StripeStandin) -> list[dict[str, Any]]:
         ({"amount": "0"}, "greater than zero"),
         ({"amount": "", "custom_amount": "1000000000000"}, "largest gift"),
         ({"amount": "abc"}, "as a number"),
-        ({"amount": "", "custom_amount": "NaN"}, "greater than zero"),
+        ({"amount": "", "custom_amount": "NaN"}, "as a number"),
         ({"amount": "5.001"}, "two decimals"),
         ({"amount": "1"}, "smallest monthly gift is $2"),
         ({"frequency": "annual", "amount": "5"}, "smallest annual gift is $10"),

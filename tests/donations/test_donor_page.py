@@ -333,8 +333,9 @@ def test_a_double_submitted_confirmation_is_one_change(client: Client, donor: Gi
     ("amount", "message"),
     [
         ("1", "The smallest monthly gift is $2."),
-        ("1e30", "Enter an amount as a number"),
-        ("1,000", "Enter an amount as a number"),
+        ("1e30", "without an exponent"),
+        ("1,000", "could mean 1.00 or 1000"),
+        ("5,50 €", "This gift is in USD"),
         ("NaN", "Enter an amount as a number"),
         ("99999", "The largest gift we take online"),
     ],

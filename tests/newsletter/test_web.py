@@ -105,7 +105,7 @@ def test_signed_staff_link_shows_a_draft_until_it_expires(client: Client) -> Non
     assert "Next week&#x27;s draft" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex"
-    assert response["Referrer-Policy"] == "same-origin"  # its links never carry the token out
+    assert response["Referrer-Policy"] == "strict-origin"  # its links never carry the token out
     with time_machine.travel(timezone.now() + timedelta(days=4)):
         assert client.get(url).status_code == 404
 

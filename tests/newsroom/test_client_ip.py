@@ -91,3 +91,25 @@ def test_rate_limits_key_by_the_forwarded_client() -> None:
 
     assert [post("198.51.100.1") for _ in range(3)] == [200, 200, 429]
     assert post("198.51.100.2") == 200  # another reader behind the same proxy is not limited
+
+
+@pytest.mark.django_db
+@override_settings(
+    DONATIONS_EMAIL_RATE="1/m",
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: every call fails at once
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    },
+)
+def test_an_unreachable_limiter_lets_readers_through_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    statuses = [
+        client.post("/support/manage/", {"email": "a@example.org"}).status_code for _ in range(3)
+    ]
+    assert statuses == [200, 200, 200]
+    assert "rate limit not checked: cache unreachable" in caplog.text

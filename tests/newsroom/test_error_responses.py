@@ -62,12 +62,12 @@ def test_machine_callers_get_json() -> None:
         lambda: "/support/manage/not-a-token/",
     ],
 )
-def test_every_page_reached_by_a_token_is_no_store_and_sends_no_referrer(
+def test_every_page_reached_by_a_token_is_no_store_and_never_refers_with_its_path(
     client: Client, path: object
 ) -> None:
     response = client.get(path())  # type: ignore[operator]
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "strict-origin"
 
 
 @pytest.mark.parametrize("token", ["garbage", "a" * 38, "%00", "x:y:z"])

@@ -91,6 +91,13 @@ def test_production_mode_refuses_to_start_without_a_secret_and_names_it(missing:
     assert f"{missing} is not set" in result.stderr
 
 
+def test_the_old_proxy_count_setting_stops_start_up_and_names_its_replacement() -> None:
+    result = run_django({**PRODUCTION_ENV, "PROXY_COUNT": "1"}, "check")
+    assert result.returncode != 0
+    assert "PROXY_COUNT is no longer read" in result.stderr
+    assert "TRUSTED_PROXIES" in result.stderr
+
+
 def test_check_deploy_passes_with_no_warnings_in_production_mode() -> None:
     result = run_django(PRODUCTION_ENV, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr

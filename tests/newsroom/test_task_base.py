@@ -28,8 +28,7 @@ def test_every_task_of_ours_is_on_the_base_with_the_one_retry_policy() -> None:
     for name, registered in ours.items():
         assert isinstance(registered, Task), name
         assert registered.acks_late, name
-        if name != "newsletter.tasks.send_issue_batch":  # retries with its own countdown
-            assert tuple(registered.autoretry_for) == TRANSIENT_ERRORS, name
+        assert tuple(registered.autoretry_for) == TRANSIENT_ERRORS, name
 
 
 @pytest.mark.django_db(transaction=True)

@@ -166,3 +166,25 @@ def test_the_privacy_page_names_every_cookie_and_what_it_holds(client: Client) -
     for cookie in ("support_variant", "support_currency", "support_given", "support_reminder"):
         assert f"<strong>{cookie}</strong>" in page
     assert "which version of our appeal" in page
+
+
+@pytest.mark.parametrize(
+    "typed", ["1e30", "1e309", "NaN", "Infinity", "-5", "9" * 25, "5e-3", "0.001", "5,50", "1,000"]
+)
+def test_staff_typing_an_amount_the_columns_cannot_hold_get_form_errors_and_nothing_changes(
+    staff: Client, typed: str
+) -> None:
+    """The appeal's amounts are Django decimal fields (not free text): an exponent, NaN, a
+    comma or too many digits is an error on each admin field it is typed in, never a 500
+    or a multiplied amount."""
+    appeal = Appeal.objects.get(is_live=True)
+    before = sorted(appeal.options.values_list("amount", flat=True))
+    limits = sorted(appeal.limits.values_list("minimum", "maximum"))
+    fields = ("options-0-amount", "limits-0-minimum", "limits-1-maximum")
+
+    response = staff_post_appeal(staff, appeal, **dict.fromkeys(fields, typed))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<ul class="errorlist') >= len(fields)
+    assert sorted(appeal.options.values_list("amount", flat=True)) == before
+    assert sorted(appeal.limits.values_list("minimum", "maximum")) == limits

@@ -83,3 +83,30 @@ def test_dashboard_refuses_an_impossible_action_with_a_notice(
 
     assert "Refused: No such subscription" in page
     assert stripe_standin.events() == []
+
+
+def test_dashboard_and_control_api_close_a_dispute_as_won_or_lost(
+    stripe_standin: StripeStandin, client: stripe.StripeClient
+) -> None:
+    charges = []
+    for _ in range(2):
+        session = client.v1.checkout.sessions.create(params=donation_params())
+        intent = stripe_standin.pay(session.id)["payment_intent"]
+        charges.append(stripe_standin.get(intent)["latest_charge"])
+    won, lost = (stripe_standin.dispute(charge)["id"] for charge in charges)
+    assert get_page(f"{stripe_standin.url}/").count("Dispute won") == 2
+
+    page = _press(stripe_standin, "dispute", won, "win")
+    status, _, _ = post_form(
+        f"{stripe_standin.url}/_standin/disputes/{lost}/close", {"status": "lost"}
+    )
+
+    assert status == 200
+    assert "Done: win" in page
+    assert "(dispute won)" in page
+    assert "(dispute lost)" in get_page(f"{stripe_standin.url}/")
+    assert "Dispute won" not in get_page(f"{stripe_standin.url}/")
+    closed = [e["data"]["object"] for e in stripe_standin.events("charge.dispute.closed")]
+    assert sorted((dp["id"], dp["status"]) for dp in closed) == sorted(
+        [(won, "won"), (lost, "lost")]
+    )

@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from donations.standin import StripeStandin
+from donations.standin.params import StripeError
 from tests.donations.standin.conftest import (
     donation_params,
     previous,
@@ -176,6 +177,26 @@ def test_dispute_emits_charge_dispute_created_for_the_charge(
     assert event.data.object["charge"] == charge_id
     assert event.data.object["payment_intent"] == paid["payment_intent"]
     assert client.v1.charges.retrieve(charge_id).disputed is True
+
+
+@pytest.mark.parametrize("status", ["won", "lost"])
+def test_closing_a_dispute_emits_charge_dispute_closed_once(
+    stripe_standin: StripeStandin, client: stripe.StripeClient, status: str
+) -> None:
+    session = client.v1.checkout.sessions.create(params=donation_params())
+    paid = stripe_standin.pay(session.id)
+    charge_id = stripe_standin.get(paid["payment_intent"])["latest_charge"]
+    dispute_id = stripe_standin.dispute(charge_id)["id"]
+
+    stripe_standin.close_dispute(dispute_id, status)
+
+    [event] = verified_events(stripe_standin, "charge.dispute.closed")
+    assert (event.data.object["id"], event.data.object["status"]) == (dispute_id, status)
+    assert event.data.object["charge"] == charge_id
+    with pytest.raises(StripeError, match="already closed"):
+        stripe_standin.close_dispute(dispute_id, "won")
+    with pytest.raises(StripeError, match="won or lost"):
+        stripe_standin.close_dispute(stripe_standin.dispute(charge_id)["id"], "maybe")
 
 
 def test_refunds_emit_charge_refunded_and_cannot_exceed_the_charge(
