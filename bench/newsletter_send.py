@@ -10,12 +10,16 @@ times around each send. Prints figures; asserts nothing.
     python bench/newsletter_send.py --smtp 127.0.0.1:2525        # any SMTP server
     python bench/newsletter_send.py --provider-standin mailgun   # batches through a provider
     python bench/newsletter_send.py --email-url 'mailgun://key@?api_url=http://...'
+    python bench/newsletter_send.py --subscribers 10000 --dkim   # unsigned vs RSA vs RSA+Ed25519
 
 It creates its own database (`<DATABASE_URL name>_bench`, dropped at the end) and purges
 REDIS_URL's database (use one that is yours). Per N it prints the sink's own ceiling (measured
 first with postfix's C `smtp-source`), the pipeline's rate from "Send now" to `sent` (delivery
 rows, claims, marks included), the bare loop's min / median / max and the ratio, the messages
 the sink counted (so duplicates show), peak RSS per worker process and the load average.
+With `--dkim` each N is sent unsigned, DKIM-signed with RSA 2048 and with RSA + Ed25519 (keys
+made in a temporary folder; one message per mode verified with dkimpy first), `--rounds` times
+interleaved, and it prints each mode's min / median / max and its ratio to the unsigned send.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sendkit import data  # noqa: E402
 from bench.sendkit.cluster import Beat, CPUWatcher, RSSWatcher, Worker  # noqa: E402
+from bench.sendkit.dkim import (  # noqa: E402
+    SigningRates,
+    check_signatures,
+    environment_for,
+    signing_modes,
+)
 from bench.sendkit.sink import BareRuns, Sink, bare_rate, sink_ceiling, start_sink  # noqa: E402
 
 
@@ -195,6 +206,65 @@ def bare_loops(bare: BareRuns, sink: Sink | None, payload: bytes, args: Any) -> 
         bare.rates += [bare_rate(sink, payload, args.bare_messages) for _ in range(args.bare_runs)]
 
 
+def dkim_comparison(count: int, env: dict[str, str], args: Any, sink: Sink | None,
+                    payload: bytes, modes: dict[str, dict[str, str]]) -> list[float]:  # fmt: skip
+    """`--dkim`: the same send in each signing mode, `--rounds` times interleaved, with the
+    bare loop before each send and once more at the end. Returns every send's rate."""
+    bare, signing = BareRuns(), SigningRates()
+    for round_number in range(1, args.rounds + 1):
+        for mode, settings in modes.items():
+            bare_loops(bare, sink, payload, args)
+            load_before = os.getloadavg()[0]
+            run = SendRun(count, environment_for(env, settings), args, sink, None)
+            result = run.run()
+            signing.add(mode, count / run.elapsed)
+            load = "/".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"{count:>9,} subscribers, {mode}, round {round_number}: {result}; load "
+                  f"average {load_before:.1f} before, {load} after", flush=True)  # fmt: skip
+    bare_loops(bare, sink, payload, args)
+    print(f"{'':>11}bare smtplib loop ({len(bare.rates)} runs around them): {bare.summary()}")
+    for line in signing.lines(bare):
+        print(f"{'':>3}{line}", flush=True)
+    return [rate for rates in signing.rates.values() for rate in rates]
+
+
+def plain_sends(args: Any, env: dict[str, str], sink: Sink | None, standin: Any, payload: bytes,
+                ceiling: float) -> None:  # fmt: skip
+    """Each N sent once, with the bare loop before and after it."""
+    for count in args.subscribers:
+        bare = BareRuns()
+        bare_loops(bare, sink, payload, args)
+        load_before = os.getloadavg()[0]
+        result = SendRun(count, env, args, sink, standin).run()
+        rate = float(result.split(" messages/s", 1)[0].replace(",", ""))
+        bare_loops(bare, sink, payload, args)
+        load = "/".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"{count:>9,} subscribers: {result}; load average {load_before:.1f} before, "
+              f"{load} after", flush=True)  # fmt: skip
+        if sink is not None:
+            print(f"{'':>23}bare smtplib loop ({len(bare.rates)} runs around it): "
+                  f"{bare.summary()}; ratio {bare.ratios(rate)}", flush=True)  # fmt: skip
+            if sink.kind == "smtp-sink" and rate > 0.7 * ceiling:
+                print(f"{'':>23}warning: the pipeline is within 30% of the sink's ceiling: "
+                      "the figure may measure the sink", flush=True)  # fmt: skip
+
+
+def signing_comparison(args: Any, env: dict[str, str], sink: Sink | None, payload: bytes,
+                       ceiling: float) -> None:  # fmt: skip
+    """`--dkim`: keys made into a temporary folder, one message per mode verified, then each
+    N sent in every mode."""
+    if sink is None:
+        sys.exit("--dkim signs SMTP mail: it needs the sink, not --email-url")
+    with tempfile.TemporaryDirectory(prefix="bench-dkim-") as folder:
+        modes = signing_modes(Path(folder), "news.example.org")
+        print(check_signatures(modes), flush=True)
+        for count in args.subscribers:
+            rates = dkim_comparison(count, env, args, sink, payload, modes)
+            if sink.kind == "smtp-sink" and max(rates) > 0.7 * ceiling:
+                print("   warning: a send came within 30% of the sink's ceiling: the figure "
+                      "may measure the sink", flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -212,6 +282,9 @@ def main() -> None:
     parser.add_argument("--profile", choices=["wall", "cpu"], help="py-spy worker 0 during "
                         "each send (pip install py-spy): all samples, or on-CPU ones")  # fmt: skip
     parser.add_argument("--ledger-rows", type=int, default=0, help="also time the ledger alone")
+    parser.add_argument("--dkim", action="store_true", help="send each N unsigned, "
+                        "RSA-signed and RSA+Ed25519-signed, and compare")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="--dkim: interleaved rounds")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra settings, e.g. NEWSLETTER_SMTP_CONNECTIONS=4")  # fmt: skip
     args = parser.parse_args()
@@ -247,6 +320,7 @@ def main() -> None:
         payload = data.one_message_bytes()
         print(f"message size: {len(payload):,} bytes; workers: {args.workers}; "
               f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+        ceiling = 0.0  # none measured for --email-url
         if standin is not None:
             from bench.sendkit.provider import standin_ceiling
 
@@ -258,22 +332,10 @@ def main() -> None:
             ceiling, how = sink_ceiling(sink, payload)
             print(f"sink: {sink.kind} at {sink.host}:{sink.port}; its ceiling {ceiling:,.0f} "
                   f"messages/s ({how})", flush=True)  # fmt: skip
-        for count in args.subscribers:
-            bare = BareRuns()
-            bare_loops(bare, sink, payload, args)
-            load_before = os.getloadavg()[0]
-            result = SendRun(count, env, args, sink, standin).run()
-            rate = float(result.split(" messages/s", 1)[0].replace(",", ""))
-            bare_loops(bare, sink, payload, args)
-            load = "/".join(f"{value:.1f}" for value in os.getloadavg())
-            print(f"{count:>9,} subscribers: {result}; load average {load_before:.1f} before, "
-                  f"{load} after", flush=True)  # fmt: skip
-            if sink is not None:
-                print(f"{'':>23}bare smtplib loop ({len(bare.rates)} runs around it): "
-                      f"{bare.summary()}; ratio {bare.ratios(rate)}", flush=True)  # fmt: skip
-                if sink.kind == "smtp-sink" and rate > 0.7 * ceiling:
-                    print(f"{'':>23}warning: the pipeline is within 30% of the sink's ceiling: "
-                          "the figure may measure the sink", flush=True)  # fmt: skip
+        if args.dkim:
+            signing_comparison(args, env, sink, payload, ceiling)
+        else:
+            plain_sends(args, env, sink, standin, payload, ceiling)
     finally:
         from django.db import connections
 

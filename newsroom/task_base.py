@@ -55,10 +55,15 @@ class Task(CeleryTask[_P, _R]):
         """Enqueue once the surrounding transaction commits (at once outside one)."""
         transaction.on_commit(functools.partial(self._enqueue, args, kwargs))
 
-    def _enqueue(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def enqueue(self, *args: _P.args, **kwargs: _P.kwargs) -> bool:
+        """Enqueue now; False (logged) if the broker could not take it. For callers that run
+        after their commit themselves and need to know (the send notes when lanes were queued)."""
+        return self._enqueue(args, kwargs)
+
+    def _enqueue(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         if self.app.conf.task_always_eager:  # tests: run inline, let its errors propagate
             self.apply_async(args, kwargs)
-            return
+            return True
         try:
             self.apply_async(args, kwargs)
         except (BrokerUnavailable, RedisConnectionError, RedisTimeoutError) as error:
@@ -66,6 +71,8 @@ class Task(CeleryTask[_P, _R]):
                 "task not enqueued: broker unavailable; its sweeper re-queues the work",
                 extra={"task": self.name, "error": type(error).__name__},
             )
+            return False
+        return True
 
 
 def task(**options: Any) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:

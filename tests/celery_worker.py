@@ -41,7 +41,9 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
 
-    def start(self) -> WorkerProcess:
+    def start(self, *, wait: bool = True) -> WorkerProcess:
+        """Start the worker and, unless `wait=False` (start several, then `wait_until_ready`
+        each), wait until it consumes."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -62,10 +64,11 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
-        self._wait_until_ready()
+        if wait:
+            self.wait_until_ready()
         return self
 
-    def _wait_until_ready(self, timeout: float = 60) -> None:
+    def wait_until_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:

@@ -57,9 +57,9 @@ def celery_worker_process() -> Iterator[type[WorkerProcess]]:
     started: list[WorkerProcess] = []
 
     class TrackedWorker(WorkerProcess):
-        def start(self) -> WorkerProcess:
+        def start(self, *, wait: bool = True) -> WorkerProcess:
             started.append(self)
-            return super().start()
+            return super().start(wait=wait)
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False

@@ -32,7 +32,9 @@ AXES_ENABLED = True
 
 # Unit tests run tasks inline (and only on commit, as in production); tests that need the
 # real thing start a worker process with the `celery_worker_process` fixture.
-CELERY_TASK_ALWAYS_EAGER = True
+# A worker process started by tests (`tests.celery_worker`, which sets CELERY_WORKER_TEST) must
+# queue what it enqueues on the real broker, as production does, not run it inline.
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_WORKER_TEST")
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True  # serve app static files without collectstatic
 WHITENOISE_USE_FINDERS = True

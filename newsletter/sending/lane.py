@@ -133,4 +133,5 @@ def run_lane(*, issue_id: int, max_batches: int | None = None) -> LaneResult:
             stream.run()
     finally:
         pool.close()
+    result.interrupted = pool.counter_lost and not result.stopped
     return result

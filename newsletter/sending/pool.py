@@ -22,7 +22,7 @@ from typing import Protocol
 
 from newsletter.sending.claims import Claimed
 from newsletter.sending.outcomes import Outcome
-from newsletter.sending.throttle import SendThrottle
+from newsletter.sending.throttle import RateCounterUnavailable, SendThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class SenderPool:
         self.stop = threading.Event()
         # Set by the lane: a thread sends nothing once the lease may have run out.
         self.valid_until = float("inf")
+        self.counter_lost = False  # the send-rate counter was unreachable: the lane stopped
         self.threads = [
             threading.Thread(target=self._run, name=f"newsletter-sender-{n}", daemon=True)
             for n in range(max(threads, 1))
@@ -104,8 +105,9 @@ class SenderPool:
                 if not self._may_send():
                     self.done.put((unit, [UNSENT] * len(unit)))
                     continue
-                if self.throttle is not None:
-                    self.throttle.acquire(len(unit))
+                if not self._throttle(len(unit)):
+                    self.done.put((unit, [UNSENT] * len(unit)))
+                    continue
                 if sender is None:
                     sender = self.make_sender()
                 try:
@@ -121,6 +123,23 @@ class SenderPool:
             if sender is not None:
                 with contextlib.suppress(Exception):
                     sender.close()
+
+    def _throttle(self, count: int) -> bool:
+        """Wait for the send rate; False (and the lane stops) if its counter is unreachable."""
+        if self.throttle is None:
+            return True
+        try:
+            self.throttle.acquire(count)
+        except RateCounterUnavailable as error:
+            if not self.stop.is_set():
+                logger.warning(
+                    "newsletter lane stops: the send-rate counter is unavailable",
+                    extra={"error": type(error.__cause__).__name__},
+                )
+            self.counter_lost = True
+            self.stop.set()
+            return False
+        return True
 
     def _may_send(self) -> bool:
         """Take a permit, unless the lane is stopping or its lease may have run out."""

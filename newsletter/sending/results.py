@@ -21,6 +21,9 @@ class LaneResult:
     bounced: int = 0
     stopped: bool = False  # the issue is not sending (paused, cancelled, sent)
     more: bool = False  # the lane's time was up with batches still claimable
+    # The lane stopped early with work left (its send-rate counter was unreachable) and
+    # queues no successor: the sweeper must not wait for one.
+    interrupted: bool = False
 
 
 @dataclass(frozen=True)

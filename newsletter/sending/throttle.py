@@ -3,6 +3,12 @@
 A fixed-window counter in the cache (Redis in production, so all workers share it): each
 message takes one slot of the current window; when the window is full the sender waits for
 the next one. Rate 0 means no limit and no cache traffic.
+
+If the counter cannot be reached (Redis restarting), `acquire` raises `RateCounterUnavailable`
+instead of guessing: sending on without the shared count could exceed the rate the mail
+server allows. The lane then hands nothing more over and ends; its batches go back to the
+ledger, no successor is queued (the lane says so: `LaneResult.interrupted`), and the sweeper
+queues lanes again at its first run once Redis is back.
 """
 
 from __future__ import annotations
@@ -12,8 +18,15 @@ import time
 from collections.abc import Callable
 
 from django.core.cache import BaseCache, cache
+from redis.exceptions import RedisError
+
+from newsroom.errors import TransientError
 
 KEY_PREFIX = "newsletter:send-rate"
+
+
+class RateCounterUnavailable(TransientError):
+    """The shared send-rate counter (the cache) did not answer."""
 
 
 class SendThrottle:
@@ -43,9 +56,12 @@ class SendThrottle:
             now = self.clock()
             window = math.floor(now / self.window)
             key = f"{KEY_PREFIX}:{window}"
-            self.store.add(key, 0, timeout=math.ceil(self.window) + 5)
             wanted = min(remaining, self.per_window)
-            total = self.store.incr(key, wanted)
+            try:
+                self.store.add(key, 0, timeout=math.ceil(self.window) + 5)
+                total = self.store.incr(key, wanted)
+            except (RedisError, ConnectionError, TimeoutError) as error:
+                raise RateCounterUnavailable("The send-rate counter is unavailable.") from error
             remaining -= max(0, min(wanted, self.per_window - (total - wanted)))
             if remaining <= 0:
                 return

@@ -14,6 +14,7 @@ only imports them so Celery registers them. Nothing here imports anything task-s
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 
@@ -48,6 +49,8 @@ def send_issue_batch(issue_id: int) -> dict[str, int]:
     result = run_lane(issue_id=issue_id)
     if result.more:
         enqueue_batches(issue_id=issue_id, lanes=1)  # its successor (the sweeper sees it)
+    elif result.interrupted:  # no successor: the sweeper queues lanes at its next run
+        Issue.objects.filter(pk=issue_id).update(lanes_queued_at=None)
     elif not result.stopped:
         # Batches still open are leased by another lane or wait for a retry: that lane, or
         # the sweeper once they are due, sends them. Otherwise the issue is done.
@@ -60,10 +63,20 @@ def enqueue_batches(*, issue_id: int, lanes: int | None = None) -> None:
     when (`lanes_queued_at`): the sweeper gives queued lanes time to start before it decides
     they were lost."""
     count = lanes if lanes is not None else settings.NEWSLETTER_SEND_LANES
-    Issue.objects.filter(pk=issue_id).update(lanes_queued_at=timezone.now())
+    noted = timezone.now()
+    Issue.objects.filter(pk=issue_id).update(lanes_queued_at=noted)
+    transaction.on_commit(functools.partial(_queue_lanes, issue_id, max(count, 1), noted))
 
-    for _ in range(max(count, 1)):
-        send_issue_batch.delay_on_commit(issue_id)
+
+def _queue_lanes(issue_id: int, count: int, noted: datetime) -> None:
+    """After the commit. If the broker took none (it is down), the note is taken back: the
+    sweeper then queues lanes at its first run once the broker is back, instead of waiting
+    NEWSLETTER_SWEEP_STALE_SECONDS for lanes that were never queued."""
+    queued = 0
+    while queued < count and send_issue_batch.enqueue(issue_id):  # stop at the first refusal
+        queued += 1
+    if not queued:
+        Issue.objects.filter(pk=issue_id, lanes_queued_at=noted).update(lanes_queued_at=None)
 
 
 def _web_slug_for(issue: Issue, *, now: datetime) -> str:
