@@ -91,25 +91,26 @@ def stripe_event_process(*, event: stripe_client.Event) -> bool:
     answers 5xx and Stripe retries.
     """
     route = HANDLERS.get(event.type)
+    if StripeEvent.objects.filter(stripe_id=event.id).exists():  # one query, no transaction
+        logger.info("stripe event replayed", extra={"stripe_event": event.id})
+        return False
     try:
         with transaction.atomic():
-            _, created = StripeEvent.objects.get_or_create(
+            # A plain INSERT (no savepoint): the same event delivered at the same moment makes
+            # one of the two fail on the unique id, with everything it did rolled back.
+            StripeEvent.objects.create(
                 stripe_id=event.id,
-                defaults={
-                    "type": event.type,
-                    "object_id": event.object_id,
-                    "stripe_created": event.created,
-                    "livemode": event.livemode,
-                    "handled": route is not None,
-                },
+                type=event.type,
+                object_id=event.object_id,
+                stripe_created=event.created,
+                livemode=event.livemode,
+                handled=route is not None,
             )
-            if not created:
-                logger.info("stripe event replayed", extra={"stripe_event": event.id})
-                return False
             if route is not None:
                 route(event)
     except IntegrityError:
         if StripeEvent.objects.filter(stripe_id=event.id).exists():
+            logger.info("stripe event replayed", extra={"stripe_event": event.id})
             return False  # the same event processed concurrently and committed first
         raise
     logger.info(

@@ -1,6 +1,7 @@
 """Record payments from Stripe's objects. Every function here is safe to run twice and in any
-order: a payment is found by any of its Stripe ids before one is created, and its status only
-moves forward (pending -> failed -> paid -> refunded -> disputed). A dispute outranks a refund:
+order: a payment is unique on each of its Stripe ids (an event about a recorded one merges into
+it instead of creating another), and its status only moves forward (pending -> failed -> paid
+-> refunded -> disputed). A dispute outranks a refund:
 a refunded payment can still be disputed, staff must answer it, and a refund arriving after
 its dispute must not hide it, so both orders end disputed (with the refunded amount kept)."""
 
@@ -63,27 +64,35 @@ def donation_upsert(
 ) -> Donation:
     """Find the payment by any of its Stripe ids (or as the first payment of its recurring gift)
     and merge what this object adds; create it when none matches. Queues the receipt when the
-    payment becomes paid."""
+    payment becomes paid.
+
+    A new payment is one INSERT, in its status at once: each way `_find` matches is a unique
+    constraint, so the INSERT fails exactly when a row for this payment exists (or is being
+    committed by a concurrent event), and only then is the row looked up, locked and merged."""
     ids = {field: value for field, value in ids.items() if value}
-    donation = _find(ids, recurring, is_first_payment)
-    if donation is None:
-        try:
-            with transaction.atomic():
-                donation = Donation.objects.create(
-                    **ids,
-                    status=Donation.Status.PENDING,
-                    frequency=frequency,
-                    amount=amount,
-                    currency=currency,
-                    donor=donor,
-                    recurring=recurring,
-                    is_first_payment=is_first_payment,
-                    source_page=source_page[:200],
-                )
-        except IntegrityError:  # created concurrently by another event for the same payment
-            donation = _find(ids, recurring, is_first_payment)
-            if donation is None:
-                raise
+    try:
+        with transaction.atomic():
+            donation = Donation.objects.create(
+                **ids,
+                status=status,
+                paid_at=_paid_at(status, paid_at),
+                frequency=frequency,
+                amount=amount,
+                currency=currency,
+                donor=donor,
+                recurring=recurring,
+                is_first_payment=is_first_payment,
+                source_page=source_page[:200],
+            )
+    except IntegrityError:  # recorded already, or concurrently by another event for it
+        found = _find(ids, recurring, is_first_payment)
+        if found is None:
+            raise
+        donation = found
+    else:
+        if status != Donation.Status.PENDING:
+            _status_reached(donation)
+        return donation
     _merge(donation, ids=ids, donor=donor, recurring=recurring, source_page=source_page)
     donation_status_advance(donation=donation, status=status, paid_at=paid_at)
     return donation
@@ -121,17 +130,31 @@ def donation_status_advance(
         return False
     donation.status = status
     fields = ["status", "updated_at"]
-    if status == Donation.Status.PAID and donation.paid_at is None:
-        donation.paid_at = paid_at or datetime.now(tz=UTC)
+    if donation.paid_at is None and (paid := _paid_at(status, paid_at)) is not None:
+        donation.paid_at = paid
         fields.append("paid_at")
     donation.save(update_fields=fields)
+    _status_reached(donation)
+    return True
+
+
+def _paid_at(status: str, paid_at: datetime | None) -> datetime | None:
+    return (paid_at or datetime.now(tz=UTC)) if status == Donation.Status.PAID else None
+
+
+def _status_reached(donation: Donation) -> None:
+    """What follows a payment's new status: a log line, and the receipt (after commit) once it
+    is paid."""
     logger.info(
         "donation status",
-        extra={"donation": donation.pk, "status": status, "stripe_ids": _stripe_ids(donation)},
+        extra={
+            "donation": donation.pk,
+            "status": donation.status,
+            "stripe_ids": _stripe_ids(donation),
+        },
     )
-    if status == Donation.Status.PAID:
+    if donation.status == Donation.Status.PAID:
         send_receipt.delay_on_commit(donation.pk)
-    return True
 
 
 def _stripe_ids(donation: Donation) -> list[str]:
