@@ -18,16 +18,22 @@ def checkout(client: Client, **form: str) -> str:
     return str(response["Location"]).rsplit("/", 1)[-1]
 
 
+def post_payload(client: Client, payload: bytes, capture: Any = None) -> int:
+    """POST one event's exact bytes, signed, to our webhook (running on-commit work when a
+    `django_capture_on_commit_callbacks` is given); returns the status."""
+    with capture(execute=True) if capture else nullcontext():
+        response = client.post(
+            WEBHOOK_PATH, data=payload, content_type="application/json",
+            headers={"Stripe-Signature": signature_header(payload)},
+        )  # fmt: skip
+    return int(response.status_code)
+
+
 def deliver_all(
     client: Client, standin: StripeStandin, capture: Any = None, *, skip: int = 0
 ) -> int:
     """Post the stand-in's events (exact bytes, signed); returns how many were posted."""
     payloads = standin.event_payloads()[skip:]
     for payload in payloads:
-        with capture(execute=True) if capture else nullcontext():
-            response = client.post(
-                WEBHOOK_PATH, data=payload, content_type="application/json",
-                headers={"Stripe-Signature": signature_header(payload)},
-            )  # fmt: skip
-        assert response.status_code == 200
+        assert post_payload(client, payload, capture) == 200
     return skip + len(payloads)

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from donations.models import Dispute, Donation, StripeEvent
 from donations.standin import StripeStandin
-from tests.donations.flow import checkout
-from tests.donations.stripe_events import WEBHOOK_PATH, post_event, signature_header, stripe_event
+from tests.donations.flow import checkout, post_payload
+from tests.donations.stripe_events import post_event, stripe_event
 
 pytestmark = pytest.mark.django_db
 FIGURES = "/admin/donations/donation/figures/"
@@ -68,12 +68,7 @@ def story(
     client: Client, stripe_standin: StripeStandin, django_capture_on_commit_callbacks: Any
 ) -> Story:
     def post(payload: bytes) -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                WEBHOOK_PATH, data=payload, content_type="application/json",
-                headers={"Stripe-Signature": signature_header(payload)},
-            )  # fmt: skip
-        return int(response.status_code)
+        return post_payload(client, payload, django_capture_on_commit_callbacks)
 
     stripe_standin.pay(checkout(Client(), frequency="once", amount="10"), email="a@example.org")
     before = _payloads_since(stripe_standin, 0)

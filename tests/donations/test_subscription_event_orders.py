@@ -25,8 +25,7 @@ from django.test import Client
 from donations import stripe_client
 from donations.models import Donation, FailedPayment, RecurringDonation
 from donations.standin import StripeStandin
-from tests.donations.flow import checkout
-from tests.donations.stripe_events import WEBHOOK_PATH, signature_header
+from tests.donations.flow import checkout, post_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -92,12 +91,7 @@ def _record() -> tuple[Any, ...]:
 
 
 def _post(client: Client, payload: bytes, capture: Any) -> None:
-    with capture(execute=True):
-        response = client.post(
-            WEBHOOK_PATH, data=payload, content_type="application/json",
-            headers={"Stripe-Signature": signature_header(payload)},
-        )  # fmt: skip
-    assert response.status_code == 200, response.content
+    assert post_payload(client, payload, capture) == 200
 
 
 def _no_zero_amount(messages: list[Any]) -> None:

@@ -16,8 +16,7 @@ from django.test import Client
 
 from donations.models import Donation, RecurringDonation
 from donations.standin import StripeStandin
-from tests.donations.flow import checkout, deliver_all
-from tests.donations.stripe_events import WEBHOOK_PATH, signature_header
+from tests.donations.flow import checkout, deliver_all, post_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +24,7 @@ FIGURES = "/admin/donations/donation/figures/"
 
 
 def _post(client: Client, payload: bytes, capture: Any) -> None:
-    with capture(execute=True):
-        response = client.post(
-            WEBHOOK_PATH, data=payload, content_type="application/json",
-            headers={"Stripe-Signature": signature_header(payload)},
-        )  # fmt: skip
-    assert response.status_code == 200
+    assert post_payload(client, payload, capture) == 200
 
 
 def _subscription_id(standin: StripeStandin) -> str:
