@@ -3,7 +3,8 @@
 Starts gunicorn (2 sync workers, production settings: DEBUG off, Redis cache) on a free
 loopback port against a database holding one sent issue, warms the cache, then runs a bounded
 load loop (threads + http.client, a fixed number of requests per page) and prints a table.
-Prints figures; asserts nothing about time.
+The first row is the ceiling of this harness: the same gunicorn and client on a trivial WSGI
+app, in the same interleaved rounds. Prints figures; asserts nothing about time.
 
     REDIS_URL=redis://127.0.0.1:6379/15 python bench/preview_page.py [--requests 3000]
 
@@ -50,6 +51,10 @@ IssueItem.objects.bulk_create(
     for n in range(12)
 )
 print(slug)
+"""
+HELLO = """def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
 """
 
 
@@ -119,6 +124,19 @@ def get(port: int, path: str) -> tuple[int, float]:
         connection.close()
 
 
+def gunicorn(
+    env: dict[str, str], app: str, port: int, workers: int, chdir: Path | str = ROOT
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", app, "--workers", str(workers),
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(chdir),
+        ],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+
+
 def wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -174,51 +192,53 @@ def main() -> None:
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput")
         slug = manage(env, "shell", "-c", MAKE_ISSUE).strip().splitlines()[-1]
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "newsroom.wsgi:application",
-                "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                "--log-level", "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
+        Path(var_dir, "bench_hello.py").write_text(HELLO)
+        bare_port = free_port()
+        server = gunicorn(env, "newsroom.wsgi:application", port, args.workers)
+        bare = gunicorn(env, "bench_hello:app", bare_port, args.workers, chdir=var_dir)
         try:
             wait_until_up(port, server)
+            wait_until_up(bare_port, bare)
             pages = ["/", "/newsletter/preview/", f"/newsletter/issues/{slug}/"]
             for path in pages:  # warm: every worker renders the templates, the cache fills
                 for _ in range(args.workers * 4):
                     get(port, path)
             # Interleaved rounds, so a neighbour's load on the machine hits every page alike.
-            results = [Result(path, 0, 0, 0.0, []) for path in pages]
+            targets = [(bare_port, "/"), *((port, path) for path in pages)]
+            results = [Result(path, 0, 0, 0.0, []) for _, path in targets]
             for _ in range(ROUNDS):
-                for total, path in zip(results, pages, strict=True):
-                    part = load(port, path, requests=args.requests // ROUNDS, threads=args.threads)
+                for total, (target, path) in zip(results, targets, strict=True):
+                    part = load(
+                        target, path, requests=args.requests // ROUNDS, threads=args.threads
+                    )
                     total.requests += part.requests
                     total.errors += part.errors
                     total.seconds += part.seconds
                     total.latencies += part.latencies
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, bare):
+                process.terminate()
+                process.wait(timeout=30)
 
     print(
         f"gunicorn {args.workers} sync workers, {args.threads} client threads, "
         f"{args.requests} requests per page, database {env['DATABASE_URL'].split(':')[0]}"
     )
     print(f"{'page':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
-    for result in results:
+    for number, result in enumerate(results):
         ordered = sorted(result.latencies)
         p95 = ordered[int(len(ordered) * 0.95) - 1] if ordered else 0.0
-        label = {"/": "article /"}.get(result.path, result.path)
+        label = "ceiling: trivial WSGI app" if number == 0 else result.path
+        label = {"/": "article /"}.get(label, label)
         if label.startswith("/newsletter/issues/"):
             label = "/newsletter/issues/<slug>/ (web version)"
         print(
             f"{label:<42} {result.rate:>8.0f} {statistics.median(ordered) * 1000:>8.1f} "
             f"{p95 * 1000:>8.1f} {result.errors:>7}"
         )
-    article, preview = results[0].rate, results[1].rate
+    ceiling, article, preview = results[0].rate, results[1].rate, results[2].rate
     print(f"preview / article ratio: {preview / article:.2f}" if article else "")
+    print(f"article / ceiling ratio: {article / ceiling:.2f}" if ceiling else "")
 
 
 if __name__ == "__main__":
