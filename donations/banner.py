@@ -31,7 +31,7 @@ from newsroom.fragments import FragmentCache, render_fragment
 REMINDED_COOKIE = "support_reminder"
 GIVEN_COOKIE = "support_given"
 BANNER_TEMPLATE = "donations/_support_banner.html"
-PAGE_VIEW_SLOTS = ("csrf_token", "attempt", "source_page")
+PAGE_VIEW_SLOTS = ("attempt", "source_page")
 _fragments = FragmentCache()  # generation: the live appeal's snapshot
 _states = FragmentCache()  # hidden, reminded, off: one generation
 
@@ -153,9 +153,10 @@ def banner_context(
 def page_view_banner(request: HttpRequest, extra: Mapping[str, Any]) -> SafeString:
     """The banner under an article (no form posted, not the /support/ page), as
     `banner_context` + the template would render it, from a fragment rendered once per
-    appeal snapshot, variant and currency (see `newsroom.fragments`): per view only the
-    CSRF token, a fresh `attempt` and the page's path are filled in. `extra` is the rest of
-    the template's context (the form targets, `csrf_token`)."""
+    appeal snapshot, variant and currency (see `newsroom.fragments`): per view only a fresh
+    `attempt` and the page's path are filled in (its forms carry no CSRF token:
+    `newsroom.same_origin`). `extra` is the rest of the template's context (the form
+    targets)."""
     hidden = _hidden_by_cookie(request, standalone=False)
     if hidden:
         return _fixed_state({"hidden": hidden, "reminded": hidden == "reminded"}, extra)
@@ -169,11 +170,7 @@ def page_view_banner(request: HttpRequest, extra: Mapping[str, Any]) -> SafeStri
     fragment = _fragments.get(live, key, lambda: render_fragment(
         BANNER_TEMPLATE, {**extra, **_shown(live, arm, {}, currency, None)}, PAGE_VIEW_SLOTS
     ))  # fmt: skip
-    return fragment.fill({
-        "csrf_token": extra.get("csrf_token") or "",
-        "attempt": uuid.uuid4().hex,
-        "source_page": request.path,
-    })  # fmt: skip
+    return fragment.fill({"attempt": uuid.uuid4().hex, "source_page": request.path})
 
 
 def _fixed_state(context: dict[str, Any], extra: Mapping[str, Any]) -> SafeString:

@@ -18,6 +18,7 @@ from donations.models import Currency
 from donations.services import checkout, manage, reminders
 from newsroom.error_responses import error_response
 from newsroom.ratelimit import limited, rate_limited
+from newsroom.same_origin import reader_form
 
 THANK_YOU_RATE = "30/m"  # lookups that may ask Stripe, per client
 CHECKOUT_ERROR = "donations/checkout_error.html"
@@ -46,6 +47,7 @@ def redirect_off_site(url: str) -> HttpResponse:
     return response
 
 
+@reader_form  # anonymous, like every form under an article: no CSRF token (see the module)
 @require_http_methods(["GET", "HEAD", "POST"])
 def support(request: HttpRequest) -> HttpResponse:
     """The support page. A POST is the banner's "Update amounts" button (readers without
@@ -59,6 +61,7 @@ def support(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@reader_form
 @require_POST
 @rate_limited("checkout", rate=_checkout_rate)
 @stripe_client.reader_waits
@@ -128,6 +131,7 @@ def manage_request(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/manage.html", {"form": form}, status=status)
 
 
+@reader_form
 @require_POST
 @rate_limited("remind", rate=_email_rate)
 def remind_me(request: HttpRequest) -> HttpResponse:

@@ -40,6 +40,16 @@ class ExpiredLink(InvalidLink):
     default_message = "This link has expired."
 
 
+class CrossSiteRequest(ApplicationError):
+    """A form posted from another website's page (`newsroom.same_origin`)."""
+
+    status = 403
+    default_message = (
+        "This form was sent from another website, so we did nothing with it. "
+        "Please use the form on our own page."
+    )
+
+
 class RateLimited(ApplicationError):
     """Too many requests from one client (or for one address) in a short time."""
 

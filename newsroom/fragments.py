@@ -1,8 +1,8 @@
 """Template fragments rendered once per process and filled in per request.
 
 The support banner and the newsletter box sit on every article page, and from one reader to
-the next they differ in a handful of values only: the CSRF token, the page's path, a one-time
-form id. Rendering their templates on every view was most of the article page's CPU. So a
+the next they differ in a handful of values only: the page's path, a one-time form id.
+Rendering their templates on every view was most of the article page's CPU. So a
 fragment is rendered once with a marker where each such value goes ("slots"), cut at the
 markers, and each request joins the pieces with its own values, HTML-escaped exactly as the
 template's `{{ value }}` would have escaped them. The output is byte for byte what the
@@ -30,7 +30,6 @@ from typing import Any
 
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
-from django.template import context_processors
 from django.template.loader import get_template, render_to_string
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -107,7 +106,8 @@ _pages = FragmentCache()
 
 def per_view(name: str) -> Callable[[PerViewTag], PerViewTag]:
     """A `takes_context` tag whose output differs between readers: in a page's shell it
-    leaves a slot, filled on each view by calling it with the request and the CSRF token."""
+    leaves a slot, filled on each view by calling it with the request alone: no CSRF token,
+    so such a page sets no cookie for one (its forms post to `newsroom.same_origin` views)."""
 
     def register(tag: PerViewTag) -> PerViewTag:
         @wraps(tag)
@@ -131,7 +131,7 @@ def shell_page(
         return render_fragment(template_name, {**context, SHELL: True}, tuple(_per_view))
 
     shell = _pages.get(None, template_name, build)
-    view: dict[str, Any] = {"request": request, **context_processors.csrf(request)}
+    view: dict[str, Any] = {"request": request}
     return HttpResponse(shell.fill({name: _per_view[name](view) for name in shell.slots}))
 
 

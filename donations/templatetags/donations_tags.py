@@ -41,7 +41,6 @@ def support_banner(context: Mapping[str, Any]) -> str:
     extra = {
         "urls": banner_urls(),
         "request": request,
-        "csrf_token": context.get("csrf_token"),
         "standalone": standalone,
     }
     if request is not None and not standalone and form is None and choice is None:

@@ -21,6 +21,7 @@ from newsletter.tokens import confirm_link, unsubscribe_link
 from newsroom.error_responses import error_response
 from newsroom.errors import InvalidLink
 from newsroom.ratelimit import rate_limited
+from newsroom.same_origin import reader_form
 
 ONE_CLICK_BODY = "One-Click"
 
@@ -36,7 +37,7 @@ def _invalid_link(request: HttpRequest, message: str) -> HttpResponse:
     )
 
 
-@csrf_protect
+@reader_form  # anonymous, like every form under an article: no CSRF token (see the module)
 @require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("newsletter.signup", rate=lambda: settings.NEWSLETTER_SIGNUP_RATE)
 def signup(request: HttpRequest) -> HttpResponse:
