@@ -3,14 +3,12 @@
 An issue's web page is public from the moment its emails go out (sending, sent); the preview,
 archive and feed show sent issues; anything else answers 404, except through a staff's signed,
 expiring preview link. A sent issue cannot change, so its rendering is cached under
-its id and `updated_at`, and browsers revalidate with a weak ETag. Nothing here sets a cookie
-except Django's CSRF cookie for the sign-up form, and the pages' CSP refuses images from
-hosts other than this site and the newsroom's own site.
+its id and `updated_at`, and browsers revalidate with a weak ETag. Nothing here sets a cookie,
+and the pages' CSP refuses images from hosts other than this site and the newsroom's own site.
 
-The sign-up form beside an issue carries the reader's CSRF token, so those pages are
-`private` (a shared cache must not hand one reader's token and cookie to the next) and their
-ETag names the CSRF secret's digest as well as the issue: when the cookie changes, the browser
-gets a fresh page whose form works, not a 304 for a copy whose form is refused.
+The sign-up form beside an issue carries no CSRF token (the sign-up is a reader form checked
+for its origin instead: `newsroom.same_origin`), so a page is the same for every reader: it
+is `public`, and its ETag is the issue's.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.crypto import salted_hmac
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 
@@ -68,13 +65,6 @@ def _first_party_only(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _form_etag(request: HttpRequest, issue_etag: str) -> str:
-    """The issue's ETag plus a digest of the CSRF secret the page's sign-up form is bound to."""
-    secret = request.META.get("CSRF_COOKIE", "")
-    digest = salted_hmac("newsletter.web-etag", secret).hexdigest()[:12] if secret else "none"
-    return f'{issue_etag[:-1]}-{digest}"'
-
-
 def _render_issue(
     request: HttpRequest,
     page: IssuePage | None,
@@ -86,18 +76,17 @@ def _render_issue(
     """An issue's page with the sign-up form beside it; cacheable by the browser when `public`."""
     max_age = settings.NEWSLETTER_WEB_MAX_AGE if max_age is None else max_age
     if public and page and page.etag:
-        etag = _form_etag(request, page.etag)
-        not_modified = get_conditional_response(request, etag=etag)
+        not_modified = get_conditional_response(request, etag=page.etag)
         if not_modified is not None:
-            not_modified["ETag"] = etag  # a 304 repeats the validator (RFC 9110 15.4.5)
-            patch_cache_control(not_modified, private=True, max_age=max_age)
+            not_modified["ETag"] = page.etag  # a 304 repeats the validator (RFC 9110 15.4.5)
+            patch_cache_control(not_modified, public=True, max_age=max_age)
             return not_modified
     context = {"page": page, "form": SignupForm(initial={"source": request.path})}
     response = render(request, template, context)
     if public:
         if page and page.etag:
-            response["ETag"] = _form_etag(request, page.etag)  # after render: the token is set
-        patch_cache_control(response, private=True, max_age=max_age)
+            response["ETag"] = page.etag
+        patch_cache_control(response, public=True, max_age=max_age)
     else:
         patch_cache_control(response, private=True, no_store=True)
         response["X-Robots-Tag"] = "noindex"

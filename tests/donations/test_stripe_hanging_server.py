@@ -5,7 +5,6 @@ still answer within a second; then each checkout gets its 503 page within the bu
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -76,26 +75,10 @@ def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None
         return Answer(answer.status, dict(answer.headers), body, time.monotonic() - started)
 
 
-def _csrf(server: GunicornServer) -> tuple[str, str]:
-    """The CSRF cookie and the form's token, from the support page as a browser gets them."""
-    request = urllib.request.Request(f"{server.url}/support/")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=60) as page:  # noqa: S310 - loopback
-        [cookie] = [
-            value.split("=", 1)[1].split(";", 1)[0]
-            for value in page.headers.get_all("Set-Cookie")
-            if value.startswith("csrftoken=")
-        ]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
-    assert token is not None
-    return cookie, token[1]
-
-
-def _checkout(
-    pool: ThreadPoolExecutor, server: GunicornServer, cookie: str, token: str, amount: int
-) -> Future[Answer]:
-    form = {"frequency": "monthly", "currency": "usd", "amount": str(amount),
-            "csrfmiddlewaretoken": token}  # fmt: skip
-    headers = {"Cookie": f"csrftoken={cookie}",
+def _checkout(pool: ThreadPoolExecutor, server: GunicornServer, amount: int) -> Future[Answer]:
+    """The support form posted as a browser posts it from the site's own page."""
+    form = {"frequency": "monthly", "currency": "usd", "amount": str(amount)}
+    headers = {"Origin": server.url, "Sec-Fetch-Site": "same-origin",
                "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
     return pool.submit(
         _request, f"{server.url}/support/checkout/", urlencode(form).encode(), headers
@@ -112,11 +95,10 @@ def _signed_webhook(server: GunicornServer) -> Answer:
 def test_eight_hanging_checkouts_leave_healthz_and_the_webhook_answering_within_a_second(
     server: GunicornServer, hanging_stripe: HangingServer
 ) -> None:
-    cookie, token = _csrf(server)
     _request(f"{server.url}{WEBHOOK_PATH}", b"{}", {"Content-Type": "application/json"})  # warm
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=HANGING) as pool:
-        checkouts = [_checkout(pool, server, cookie, token, 5 + n) for n in range(HANGING)]
+        checkouts = [_checkout(pool, server, 5 + n) for n in range(HANGING)]
         hanging_stripe.wait_for(HANGING)  # each checkout's thread is waiting on Stripe now
 
         health = _request(f"{server.url}/healthz")

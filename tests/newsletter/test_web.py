@@ -234,7 +234,7 @@ def test_etag_and_cache_control_with_304_on_if_none_match(client: Client) -> Non
     response = client.get(url)
     etag = response["ETag"]
     assert etag
-    assert "private" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"]
     assert "max-age=300" in response["Cache-Control"]
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
@@ -244,7 +244,7 @@ def test_etag_and_cache_control_with_304_on_if_none_match(client: Client) -> Non
     assert client.get(url, HTTP_IF_NONE_MATCH='W/"something-else"').status_code == 200
 
 
-def test_pages_set_no_cookie_but_csrf_and_load_nothing_from_other_hosts() -> None:
+def test_pages_set_no_cookie_and_load_nothing_from_other_hosts() -> None:
     issue = sent_issue("Privacy")
     IssueItemFactory.create(issue=issue, image_url="https://tracker.example.net/pixel.gif")
     client = Client()
@@ -255,7 +255,7 @@ def test_pages_set_no_cookie_but_csrf_and_load_nothing_from_other_hosts() -> Non
         "/newsletter/archive/feed/",
     ):
         response = client.get(url)
-        assert set(response.cookies) <= {"csrftoken"}, url
+        assert not response.cookies, url
         if response["Content-Type"].startswith("text/html"):
             html = response.content.decode()
             for match in re.finditer(r'<(?:script|link|iframe)[^>]+(?:src|href)="([^"]+)"', html):
@@ -278,43 +278,30 @@ def test_pages_that_change_on_a_send_are_cached_only_briefly(client: Client) -> 
 
 
 @pytest.mark.parametrize("path", ["/newsletter/preview/", "/newsletter/issues/{slug}/"])
-def test_pages_with_the_signup_form_are_never_kept_by_shared_caches(path: str) -> None:
+def test_pages_with_the_signup_form_are_the_same_for_every_reader_and_public(path: str) -> None:
     issue = sent_issue("Form beside it")
-    response = Client().get(path.format(slug=issue.web_slug))
-    assert "csrftoken" in response.cookies  # the form's token is this reader's own...
-    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
-    assert "private" in cache_control  # ...so no proxy may serve page and cookie to another
-    assert "public" not in cache_control
+    pages = [Client().get(path.format(slug=issue.web_slug)) for _ in range(2)]
+    assert not pages[0].cookies  # the form carries no CSRF token (newsroom.same_origin)...
+    assert pages[0].content == pages[1].content
+    cache_control = {part.strip() for part in pages[0]["Cache-Control"].split(",")}
+    assert "public" in cache_control  # ...so a shared cache may serve it to every reader
+    assert "private" not in cache_control
 
 
-def signup_token(html: str) -> str:
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
-
-
-def test_a_revalidated_issue_page_always_has_a_signup_form_that_works() -> None:
+def test_a_revalidated_issue_page_has_a_signup_form_that_works() -> None:
     issue = sent_issue("Revalidated")
     url = f"/newsletter/issues/{issue.web_slug}/"
     reader = Client(enforce_csrf_checks=True)
     first = reader.get(url)
     etag = first["ETag"]
-    assert reader.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # same cookie: reuse
-
-    reader.cookies["csrftoken"] = "n" * 32  # the cookie changed (cleared, or rotated at login)
+    reader.cookies["csrftoken"] = "n" * 32  # any cookie the browser holds changes nothing
     again = reader.get(url, HTTP_IF_NONE_MATCH=etag)
-    assert again.status_code == 200  # not a 304 for the copy whose token no longer matches
-    assert again["ETag"] != etag
+    assert again.status_code == 304
+    assert again["ETag"] == etag
     signup = {"email": "reader@example.org", "consent": "on", "source": url}
-    stale = reader.post(
-        "/newsletter/", {**signup, "csrfmiddlewaretoken": signup_token(first.content.decode())}
-    )
-    assert stale.status_code == 403  # what a 304 would have left the reader with
-    fresh = reader.post(
-        "/newsletter/", {**signup, "csrfmiddlewaretoken": signup_token(again.content.decode())}
-    )
-    assert fresh.status_code == 200
-    assert "Check your inbox" in fresh.content.decode()
+    posted = reader.post("/newsletter/", signup, HTTP_ORIGIN="http://testserver")
+    assert posted.status_code == 200
+    assert "Check your inbox" in posted.content.decode()
 
 
 def test_an_issue_being_sent_has_its_web_version_but_is_not_listed_yet(client: Client) -> None:
