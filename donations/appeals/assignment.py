@@ -8,10 +8,9 @@ import random
 from collections.abc import Sequence
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from donations.appeals.config import Arm, LiveAppeal, is_fresh, process_copy, reload
-from donations.appeals.store import store
+from donations.appeals.store import store, today
 
 VARIANT_COOKIE = "support_variant"
 _system_random = random.SystemRandom()
@@ -55,7 +54,7 @@ def live_appeal_for(
     arm, drawn = assign(request, copy) if copy is not None else (None, False)
     counted = count and arm is not None and copy is not None and copy.show_banner
     if counted and arm is not None:
-        version = store().version_and_count(arm.id, "impressions", timezone.localdate())
+        version = store().version_and_count(arm.id, "impressions", today())
     else:
         version = store().version()
     if is_fresh(version):
@@ -65,5 +64,5 @@ def live_appeal_for(
         return None, None, False
     again, drawn = assign(request, live)
     if count and again is not None and live.show_banner and not (counted and again == arm):
-        store().count(again.id, "impressions", timezone.localdate())
+        store().count(again.id, "impressions", today())
     return live, again, drawn

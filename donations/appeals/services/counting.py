@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from donations import frequencies
 from donations.appeals.models import CountedCheckout, FoldLedger, Variant, VariantDay, VariantGifts
-from donations.appeals.store import Batch, store
+from donations.appeals.store import Batch, store, today
 from donations.models import Currency
 from donations.stripe_client import CheckoutSession
 from newsroom.task_base import task
@@ -30,7 +30,7 @@ LEDGER_DAYS = 7
 
 def count(variant_id: int, metric: str) -> None:
     """An impression or a checkout start for a variant: one Redis round trip."""
-    store().count(variant_id, metric, timezone.localdate())
+    store().count(variant_id, metric, today())
 
 
 def _apply(batch: Batch) -> bool:

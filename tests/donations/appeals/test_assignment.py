@@ -5,12 +5,19 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.test import Client
+import time_machine
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.utils import timezone
 
 from donations.appeals.assignment import draw
 from donations.appeals.config import live_appeal
+from donations.appeals.middleware import variant_cookie
+from donations.appeals.store import today
 from tests.donations.appeals.experiments import running_experiment, two_variants
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +103,38 @@ def test_a_variant_with_amounts_for_one_currency_keeps_the_appeals_for_the_other
     eur = client.get("/", headers={"Accept-Language": "de-DE"}).content.decode()
     assert 'name="amount" value="5" checked' in eur  # the appeal's monthly EUR amounts
     assert 'name="amount" value="10"' in eur
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_variant_cookie_is_byte_for_byte_what_set_cookie_makes(secure: bool) -> None:
+    with time_machine.travel(datetime(2026, 12, 3, 11, 59, 59, 900000, tzinfo=UTC), tick=False):
+        django_made = HttpResponse()
+        django_made.set_cookie(
+            "support_variant", "12", max_age=90 * 86400, httponly=True, samesite="Lax",
+            secure=secure,
+        )  # fmt: skip
+        ours = HttpResponse()
+        ours.cookies["support_variant"] = variant_cookie(12, secure)
+        again = variant_cookie(12, secure)  # built once this second, a copy each time
+    assert (
+        ours.cookies["support_variant"].output() == django_made.cookies["support_variant"].output()
+    )
+    assert again is not ours.cookies["support_variant"]
+    again["max-age"] = 1  # a change to one response's cookie...
+    assert variant_cookie(12, secure)["max-age"] == 90 * 86400  # ...is not the next one's
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland", "America/New_York"])
+def test_the_counters_day_is_the_local_date_each_second_across_midnight(zone: str) -> None:
+    with (
+        override_settings(TIME_ZONE=zone),
+        time_machine.travel(
+            datetime(2026, 3, 8, 0, 0, 0, tzinfo=ZoneInfo(zone)) - timedelta(seconds=2), tick=False
+        ) as traveller,
+    ):
+        for _ in range(5):  # two seconds before midnight to two after, asked twice a second
+            assert today() == timezone.localdate()
+            assert today() == timezone.localdate()
+            traveller.shift(1)
+        traveller.move_to(datetime(2026, 3, 1, 12, tzinfo=ZoneInfo(zone)))  # back in time too
+        assert today() == timezone.localdate() == date(2026, 3, 1)
