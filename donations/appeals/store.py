@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
 import threading
 import time
@@ -29,7 +30,9 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class RedisStore:
     def __init__(self) -> None:
         self._paused_until = 0.0
         self._redis: Any = None
+        self._own = threading.local()
 
     def _client(self) -> Any:
         """One client per process on the cache's connection pool (thread-safe; building one
@@ -91,6 +95,34 @@ class RedisStore:
         if self._redis is None:
             self._redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
         return self._redis
+
+    def _command(self, *args: Any) -> Any:
+        """One command on this thread's own connection (made with the cache pool's settings),
+        for the article page's one round trip: the client takes a connection from the pool,
+        checks it for stray data (a system call), times and returns it on every command,
+        which cost as much CPU as the round trip itself. A connection that fails (Redis
+        restarted) is dropped and the command tried once more on a new one; one that times
+        out is dropped and the error raised."""
+        own = getattr(self._own, "connection", None)
+        if own is None or own[0] != os.getpid():  # a new thread, or a forked process
+            pool = self._client().connection_pool
+            own = self._own.connection = (
+                os.getpid(),
+                pool.connection_class(**pool.connection_kwargs),
+            )
+        connection = own[1]
+        for attempt in (1, 2):
+            try:
+                connection.send_command(*args)
+                return connection.read_response()
+            except RedisConnectionError:
+                connection.disconnect()
+                if attempt == 2:
+                    raise
+            except RedisTimeoutError:  # not again: the reader has waited long enough
+                connection.disconnect()
+                raise
+        return None  # not reached
 
     def _available(self) -> bool:
         return time.monotonic() >= self._paused_until
@@ -103,9 +135,9 @@ class RedisStore:
         if not self._available():
             return None
         try:
-            client = self._client()
-            found = client.get(VERSION_KEY)
+            found = self._command("GET", VERSION_KEY)
             if found is None:  # new or flushed Redis: a fresh token, so no copy matches it
+                client = self._client()
                 client.set(VERSION_KEY, secrets.token_hex(8), nx=True)
                 found = client.get(VERSION_KEY)
         except RedisError as error:
@@ -120,17 +152,13 @@ class RedisStore:
         if not self._available():
             return None
         key = f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
-        client = self._client()
+        command = ("EVALSHA", COUNT_AND_GET_SHA, 2, key, VERSION_KEY, METRICS[metric])
         try:
             try:
-                found = client.execute_command(
-                    "EVALSHA", COUNT_AND_GET_SHA, 2, key, VERSION_KEY, METRICS[metric]
-                )
+                found = self._command(*command)
             except NoScriptError:  # a new or restarted Redis: load it once, then as above
-                client.script_load(COUNT_AND_GET)
-                found = client.execute_command(
-                    "EVALSHA", COUNT_AND_GET_SHA, 2, key, VERSION_KEY, METRICS[metric]
-                )
+                self._client().script_load(COUNT_AND_GET)
+                found = self._command(*command)
         except RedisError as error:
             self._failed(error)
             return None

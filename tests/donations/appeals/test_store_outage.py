@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
-from donations.appeals.store import reset_store
+from donations.appeals.store import reset_store, store, today
 from tests.donations.appeals.experiments import two_variants
+from tests.redis_server import PrivateRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +33,32 @@ def test_with_redis_down_the_article_and_its_experiment_still_answer(
     assert all('action="/support/checkout/"' in page.content.decode() for page in pages)
     # One failed call pauses the store: the next views do not wait on Redis again.
     assert caplog.text.count("appeal store unavailable") == 1
+
+
+def test_a_redis_restart_costs_the_counting_page_neither_a_pause_nor_its_script(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The store's own per-thread connection dies with the server; the next call reconnects
+    at once (no pause, nothing logged), and the script a fresh Redis lacks is loaded again."""
+    redis = PrivateRedis().start()
+    private = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": redis.url}}  # fmt: skip
+    try:
+        with override_settings(CACHES=private):
+            reset_store()
+            day = today()
+            before = store().version_and_count(7, "impressions", day)
+            redis.kill()
+            redis.start()  # empty: no version, no counters, no scripts
+            after = store().version_and_count(7, "impressions", day)
+            version = store().version()
+            taken = store().take()
+            reset_store()
+    finally:
+        redis.stop()
+    assert before is not None
+    assert after == version  # a fresh Redis, a fresh token...
+    assert after is not None
+    assert after != before  # ...that no process's copy matches
+    assert [batch.counts["impressions"] for batch in taken] == [1]  # the count after restart
+    assert "appeal store unavailable" not in caplog.text
