@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -48,6 +49,12 @@ redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 return redis.call('GET', KEYS[2])
 """
 COUNT_AND_GET_SHA = hashlib.sha1(COUNT_AND_GET.encode(), usedforsecurity=False).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def counter_key(variant_id: int, day: date) -> str:
+    """`appeal:n:<variant>:<yyyymmdd>` (formatting the date cost more than the lookup)."""
+    return f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
 
 
 @dataclass(frozen=True)
@@ -151,8 +158,8 @@ class RedisStore:
         where a pipeline of GET and HINCRBY cost the client a sixth of the page's CPU."""
         if not self._available():
             return None
-        key = f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
-        command = ("EVALSHA", COUNT_AND_GET_SHA, 2, key, VERSION_KEY, METRICS[metric])
+        command = ("EVALSHA", COUNT_AND_GET_SHA, 2, counter_key(variant_id, day), VERSION_KEY,
+                   METRICS[metric])  # fmt: skip
         try:
             try:
                 found = self._command(*command)
@@ -175,9 +182,8 @@ class RedisStore:
     def count(self, variant_id: int, metric: str, day: date) -> None:
         if not self._available():
             return
-        key = f"{COUNT_PREFIX}{variant_id}:{day:%Y%m%d}"
         try:
-            self._client().hincrby(key, METRICS[metric], 1)
+            self._client().hincrby(counter_key(variant_id, day), METRICS[metric], 1)
         except RedisError as error:
             self._failed(error)
 
