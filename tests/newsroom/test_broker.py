@@ -29,7 +29,7 @@ def test_a_channel_makes_one_client_for_many_messages_and_a_new_one_after_a_disc
     queue = "newsroom-broker-test"
     direct = redis.Redis.from_url(url)
     direct.delete(queue)
-    made = mock.Mock(wraps=Channel._create_client)
+    made = mock.Mock(wraps=Channel._create_client)  # type: ignore[attr-defined]
     with (
         mock.patch.object(Channel, "_create_client", autospec=True, side_effect=made),
         Connection(url, transport=Transport) as connection,
@@ -38,7 +38,9 @@ def test_a_channel_makes_one_client_for_many_messages_and_a_new_one_after_a_disc
         for n in range(20):
             producer.publish({"n": n}, routing_key=queue, serializer="json")
         assert publishing_clients(made) == 1  # (the channel's consumer client is kombu's own)
-        producer.channel._disconnect_pools()  # as after a fork, or when kombu closes the pools
+        channel = producer.channel
+        assert isinstance(channel, Channel)
+        channel._disconnect_pools()  # as after a fork, or when kombu closes the pools
         producer.publish({"n": 20}, routing_key=queue, serializer="json")
         assert publishing_clients(made) == 2
     messages = [json.loads(raw) for raw in direct.lrange(queue, 0, -1)]
