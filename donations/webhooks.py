@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from donations import stripe_client
@@ -20,6 +20,7 @@ from donations.appeals.services.counting import gift_count_from_session
 from donations.models import StripeEvent
 from donations.services import charges, disputes, invoices, payments, recurring
 from donations.services.payments import from_timestamp
+from newsroom.inserts import insert_if_new
 
 logger = logging.getLogger(__name__)
 
@@ -86,19 +87,16 @@ EVENT_TYPES = tuple(HANDLERS)
 def stripe_event_process(*, event: stripe_client.Event) -> bool:
     """Record and handle a verified event; False when it was already processed (a replay).
 
-    Database errors, `RetryLater` (a refund or dispute for a payment not recorded yet, terms
-    Stripe could not give now) and `StripeUnavailable` propagate with nothing kept: the view
-    answers 5xx and Stripe retries.
+    The event's row is the transaction's first statement, an INSERT that does nothing when the
+    event is recorded, or waits for a concurrent delivery of it to commit and then does nothing:
+    a replay costs that statement alone. Database errors, `RetryLater` (a refund or dispute
+    for a payment not recorded yet, terms Stripe could not give now) and `StripeUnavailable`
+    propagate with nothing kept: the view answers 5xx and Stripe retries.
     """
     route = HANDLERS.get(event.type)
-    if StripeEvent.objects.filter(stripe_id=event.id).exists():  # one query, no transaction
-        logger.info("stripe event replayed", extra={"stripe_event": event.id})
-        return False
-    try:
-        with transaction.atomic():
-            # A plain INSERT (no savepoint): the same event delivered at the same moment makes
-            # one of the two fail on the unique id, with everything it did rolled back.
-            StripeEvent.objects.create(
+    with transaction.atomic():
+        recorded = insert_if_new(
+            StripeEvent(
                 stripe_id=event.id,
                 type=event.type,
                 object_id=event.object_id,
@@ -106,13 +104,12 @@ def stripe_event_process(*, event: stripe_client.Event) -> bool:
                 livemode=event.livemode,
                 handled=route is not None,
             )
-            if route is not None:
-                route(event)
-    except IntegrityError:
-        if StripeEvent.objects.filter(stripe_id=event.id).exists():
-            logger.info("stripe event replayed", extra={"stripe_event": event.id})
-            return False  # the same event processed concurrently and committed first
-        raise
+        )
+        if recorded and route is not None:
+            route(event)
+    if not recorded:
+        logger.info("stripe event replayed", extra={"stripe_event": event.id})
+        return False
     logger.info(
         "stripe event processed",
         extra={"stripe_event": event.id, "type": event.type, "handled": route is not None},

@@ -134,6 +134,7 @@ CACHES: dict[str, dict[str, Any]] = {"default": cache_config(REDIS_URL, REDIS_TI
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT = "newsroom.broker:Transport" if REDIS_URL else None  # one client
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(REDIS_URL, REDIS_TIMEOUT, VAR_DIR)
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 # Publishing a task gives up after about a second of broker trouble (the caller logs it and

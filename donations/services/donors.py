@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 
 from donations.models import Donor
 from donations.selectors import normalise_email
+from newsroom.inserts import insert_if_new
 
 
 def _donor_find(*, email: str, customer_id: str) -> Donor | None:
@@ -24,23 +25,20 @@ def _donor_find(*, email: str, customer_id: str) -> Donor | None:
 def donor_upsert(*, email: str, name: str = "", customer_id: str = "") -> Donor | None:
     """The donor for this Stripe customer or email; created when first seen.
 
-    One query finds a known donor; a new one costs an INSERT in a savepoint. If a concurrent
-    event for the same customer or address inserted the donor first, the second look finds it."""
+    A new donor (with an address) is one statement: the INSERT, which does nothing when the
+    customer or the address is known (or being recorded by a concurrent event, whose commit it
+    waits for); only then is the donor looked up, by customer first."""
     address = normalise_email(email) if email else ""
     if not customer_id and not address:
         return None
+    if address:
+        new = Donor(email=address, name=name[:200], stripe_customer_id=customer_id or None)
+        if insert_if_new(new):
+            return new
     donor = _donor_find(email=address, customer_id=customer_id)
-    if donor is None and address:
-        try:
-            with transaction.atomic():
-                donor = Donor.objects.create(
-                    email=address, name=name[:200], stripe_customer_id=customer_id or None
-                )
-        except IntegrityError:
-            donor = _donor_find(email=address, customer_id=customer_id)
-            if donor is None:
-                raise
     if donor is None:
+        if address:  # taken, yet neither the customer nor the address matches: cannot be
+            raise IntegrityError("donor insert conflicted but no donor matches")
         return None
     if customer_id and not donor.stripe_customer_id:
         donor.stripe_customer_id = customer_id

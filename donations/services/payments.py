@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 
 from donations import frequencies, stripe_client
@@ -21,6 +21,7 @@ from donations.services.donors import donor_upsert
 from donations.services.emails import send_receipt
 from donations.services.errors import RetryLater
 from donations.services.terms import terms_of_session
+from newsroom.inserts import insert_if_new
 
 logger = logging.getLogger(__name__)
 
@@ -67,32 +68,31 @@ def donation_upsert(
     payment becomes paid.
 
     A new payment is one INSERT, in its status at once: each way `_find` matches is a unique
-    constraint, so the INSERT fails exactly when a row for this payment exists (or is being
-    committed by a concurrent event), and only then is the row looked up, locked and merged."""
+    constraint, so the INSERT does nothing exactly when a row for this payment exists (or was
+    just committed by a concurrent event, which it waits for), and only then is the row looked
+    up, locked and merged."""
     ids = {field: value for field, value in ids.items() if value}
-    try:
-        with transaction.atomic():
-            donation = Donation.objects.create(
-                **ids,
-                status=status,
-                paid_at=_paid_at(status, paid_at),
-                frequency=frequency,
-                amount=amount,
-                currency=currency,
-                donor=donor,
-                recurring=recurring,
-                is_first_payment=is_first_payment,
-                source_page=source_page[:200],
-            )
-    except IntegrityError:  # recorded already, or concurrently by another event for it
-        found = _find(ids, recurring, is_first_payment)
-        if found is None:
-            raise
-        donation = found
-    else:
+    donation = Donation(
+        **ids,
+        status=status,
+        paid_at=_paid_at(status, paid_at),
+        frequency=frequency,
+        amount=amount,
+        currency=currency,
+        donor=donor,
+        recurring=recurring,
+        is_first_payment=is_first_payment,
+        source_page=source_page[:200],
+    )
+    if insert_if_new(donation):
         if status != Donation.Status.PENDING:
             _status_reached(donation)
         return donation
+    # Recorded already, or concurrently by another event for it (committed by now).
+    found = _find(ids, recurring, is_first_payment)
+    if found is None:
+        raise IntegrityError("payment insert conflicted but no payment matches")
+    donation = found
     _merge(donation, ids=ids, donor=donor, recurring=recurring, source_page=source_page)
     donation_status_advance(donation=donation, status=status, paid_at=paid_at)
     return donation

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from donations.links import manage_link, reminder_stop_link
 from newsletter.tokens import confirm_link, unsubscribe_link
@@ -110,3 +112,20 @@ def test_addresses_and_ips_in_any_message_or_extra_are_masked(log_output: io.Str
     written = log_output.getvalue()
     assert "from [ip] to [email]" in written
     assert "peer=[ip]" in written
+
+
+_PIECES = st.sampled_from(
+    ["a", "1", ".", ":", "::", "@", " ", "-", "_", "example.org", "192.168.0.1", "fe80::1",
+     "2001:db8:0:0:0:0:0:1", "reader+x@example.org", "session_id=cs_1", "é", '"', "="]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES | st.text(max_size=8), max_size=20).map("".join))
+def test_masking_skips_a_pattern_only_where_it_cannot_match(text: str) -> None:
+    from newsroom import logs
+
+    every_pattern = logs._token_pattern().sub(r"\1[token]", text)
+    every_pattern = logs._SESSION_ID.sub(r"\1[id]", every_pattern)
+    for pattern in (logs._EMAIL, logs._IPV4, logs._IPV6):
+        every_pattern = pattern.sub("[email]" if pattern is logs._EMAIL else "[ip]", every_pattern)
+    assert logs.mask(text) == every_pattern
