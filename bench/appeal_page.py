@@ -164,6 +164,22 @@ def cpu_seconds(server: subprocess.Popen[bytes]) -> float:
     return total
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(stolen, all) CPU ticks of the machine so far (/proc/stat): on a virtual machine the
+    host may take CPU from it ("steal"), which no process here shows and every rate feels."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
+
+
+def stolen_since(before: tuple[int, int]) -> str:
+    """The share of the machine's CPU its host took since `before`."""
+    stolen, ticks = (now - then for now, then in zip(cpu_ticks(), before, strict=True))
+    return f"{100 * stolen / ticks:.0f}%" if ticks > 0 else "unknown"
+
+
 def neighbours() -> str:
     """What else used the CPU (the machine is shared): the busiest processes but ours."""
     done = subprocess.run(
@@ -209,7 +225,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, float]], extra: dict
     print(f"errors: {extra['failed']}; impressions counted {extra['counted']} for "
           f"{extra['made']} requests wrk completed with the experiment (wrk leaves out those "
           "in flight at its end)")  # fmt: skip
-    print(f"load average during rounds: {extra['loads']}; uptime after: {extra['uptime_after']}")
+    print(
+        f"load average during rounds: {extra['loads']}; uptime after: {extra['uptime_after']}; "
+        f"CPU taken by the virtual machine's host (steal) during rounds: {extra['stolen']}"
+    )
     print(f"other busy processes: {extra['busy'] or 'none'}")
 
 
@@ -223,7 +242,7 @@ def measure(
 ) -> tuple[list[dict[str, float]], dict[str, str]]:  # fmt: skip
     wrk(port, 2, args.connections)  # warm: templates compiled, connections open
     rounds: list[dict[str, float]] = []
-    made, failed, loads = 0, 0, []
+    made, failed, loads, ticks = 0, 0, [], cpu_ticks()
     for _ in range(args.rounds):
         found: dict[str, float] = {"ceiling": wrk(bare_port, args.seconds, args.connections)[0]}
         for state in ("without", "with"):
@@ -241,7 +260,8 @@ def measure(
     manage(env, "shell", "-c", STOP)
     counted = manage(env, "shell", "-c", FOLD).strip().splitlines()[-1]
     extra = {"made": str(made), "failed": str(failed), "counted": counted, "busy": busy,
-             "loads": f"{min(loads):.1f}-{max(loads):.1f}"}  # fmt: skip
+             "loads": f"{min(loads):.1f}-{max(loads):.1f}",
+             "stolen": stolen_since(ticks)}  # fmt: skip
     return rounds, extra
 
 

@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import webhook_sides as sides  # noqa: E402
-from bench.appeal_page import free_port, neighbours  # noqa: E402
+from bench.appeal_page import cpu_ticks, free_port, neighbours, stolen_since  # noqa: E402
 
 FIGURES = """
 import json, statistics, time
@@ -147,6 +147,7 @@ class Run:
     figures: dict[str, float] | None = None
     log_lines: int = 0
     busy: str = ""
+    stolen: str = "unknown"
 
 
 def rounds(args: argparse.Namespace, runs: list[sides.Side], bare: sides.Side, run: Run) -> None:
@@ -205,7 +206,9 @@ def main() -> None:
             sides.serve(bare, args.workers, app="hello:app")
             for side in runs:
                 post(side, f"warm{side.name}", WARM, args.connections, run.queued)
+            ticks = cpu_ticks()
             rounds(args, runs, bare, run)
+            run.stolen = stolen_since(ticks)
             run.busy = neighbours()
         finally:
             for side in [*runs, bare]:
@@ -283,7 +286,8 @@ def report(args: argparse.Namespace, names: list[str], run: Run) -> None:
             f"{run.figures['max']:.0f}), {run.figures['queries']:.0f} queries"
         )
     print(f"load average during rounds: {min(run.loads):.1f}-{max(run.loads):.1f}; "
-          f"other busy processes: {run.busy or 'none'}")  # fmt: skip
+          f"other busy processes: {run.busy or 'none'}; CPU taken by the virtual machine's host "
+          f"(steal) during rounds: {run.stolen}")  # fmt: skip
 
 
 if __name__ == "__main__":
