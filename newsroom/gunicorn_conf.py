@@ -31,5 +31,5 @@ timeout = 30  # a worker process whose main loop stalls this long is restarted
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
-access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "newsroom.access_log.AccessLogger"  # its line: method, path, status, size, ms
 logconfig_dict = access_log_config()
