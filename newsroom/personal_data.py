@@ -9,9 +9,9 @@ hash (`newsroom.erased`). A Stripe failure stops before any row changes; repeati
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from donations.models import Donor
@@ -19,6 +19,7 @@ from donations.selectors import normalise_email
 from donations.services import donor_data
 from newsletter.models import Subscriber
 from newsletter.services.subscriber_data import subscriber_data_export, subscriber_erase
+from newsroom.db_retry import atomic_retrying
 from newsroom.erased import erased_address_remember
 
 
@@ -40,14 +41,19 @@ def personal_data_erase(*, donor: Donor | None = None, email: str = "") -> None:
     """Erase the donor (if any) and everything stored under their address (or `email`)."""
     address = normalise_email(email or (donor.email if donor and donor.email else ""))
     cancelled = donor_data.donor_stripe_forget(donor=donor) if donor is not None else []
-    with transaction.atomic():
-        if donor is not None:
-            donor_data.donor_rows_anonymise(donor=donor, cancelled=cancelled)
-        if address:
-            donor_data.reminders_erase(email=address)
-            subscriber_id = (
-                Subscriber.objects.filter(email=address).values_list("pk", flat=True).first()
-            )
-            if subscriber_id is not None:
-                subscriber_erase(subscriber_id=subscriber_id)
-            erased_address_remember(address)
+    # A Stripe event about the same gift may be recorded meanwhile: the rows are locked in the
+    # webhooks' order, and should the database still break a deadlock, the erasure runs again.
+    atomic_retrying(partial(_rows_erase, donor, cancelled, address), name="personal data erase")
+
+
+def _rows_erase(donor: Donor | None, cancelled: list[int], address: str) -> None:
+    if donor is not None:
+        donor_data.donor_rows_anonymise(donor=donor, cancelled=cancelled)
+    if address:
+        donor_data.reminders_erase(email=address)
+        subscriber_id = (
+            Subscriber.objects.filter(email=address).values_list("pk", flat=True).first()
+        )
+        if subscriber_id is not None:
+            subscriber_erase(subscriber_id=subscriber_id)
+        erased_address_remember(address)

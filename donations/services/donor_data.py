@@ -131,8 +131,12 @@ def donor_stripe_forget(*, donor: Donor) -> list[int]:
 def donor_rows_anonymise(*, donor: Donor, cancelled: list[int]) -> Donor:
     """Our side of the erasure, once Stripe agreed; call inside a transaction."""
     now = timezone.now()
-    locked = Donor.objects.select_for_update().get(pk=donor.pk)
-    for recurring in RecurringDonation.objects.select_for_update().filter(pk__in=cancelled):
+    # FOR NO KEY UPDATE: a payment being recorded for this donor (its foreign key takes KEY
+    # SHARE on the donor, while its event holds the gift's lock) is not blocked, so it can
+    # commit and free the gift this erasure locks next.
+    locked = Donor.objects.select_for_update(no_key=True).get(pk=donor.pk)
+    gifts = RecurringDonation.objects.select_for_update().filter(pk__in=cancelled)
+    for recurring in gifts.order_by("pk"):
         recurring_status_apply(
             recurring=recurring, status=RecurringDonation.Status.CANCELLED, at=int(time.time())
         )

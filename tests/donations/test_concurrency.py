@@ -4,16 +4,22 @@ database (unique ids, row locks) keeps one record. PostgreSQL only: SQLite has o
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from donations.models import Donation, RecurringDonation, StripeEvent
+from donations.models import Donation, Donor, RecurringDonation, StripeEvent
+from donations.services.payments import donation_upsert
+from donations.services.recurring import recurring_lock
 from donations.standin import StripeStandin
 from donations.webhooks import stripe_event_process
+from newsroom.personal_data import personal_data_erase
+from tests.donations.factories import RecurringDonationFactory
 from tests.donations.stripe_events import parsed_event
 from tests.services import need_postgresql
 
@@ -64,3 +70,73 @@ def test_checkout_and_first_invoice_at_the_same_moment_make_one_payment(
     assert RecurringDonation.objects.count() == 1
     assert Donation.objects.count() == 1
     assert Donation.objects.get().stripe_checkout_session_id == "cs_test_monthly0001"
+
+
+def _until_a_transaction_waits_for_a_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(500):
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the erasure never waited for the gift's lock")
+
+
+def test_a_renewal_recorded_while_its_donor_erases_their_data_neither_deadlocks_nor_fails(
+    stripe_standin: StripeStandin,
+) -> None:
+    """The webhook locks the gift, then inserts the payment (whose foreign key locks the donor
+    KEY SHARE); the erasure locks the donor, then the gift. Both commit, at once."""
+    need_postgresql()
+    RecurringDonationFactory()
+    gift = RecurringDonation.objects.get()
+    donor = Donor.objects.get(recurring=gift)
+    gift_locked = threading.Event()
+
+    def renewal() -> None:
+        with transaction.atomic():
+            recurring = recurring_lock(
+                subscription_id=gift.stripe_subscription_id, terms=_unused, donor=donor
+            )
+            gift_locked.set()
+            _until_a_transaction_waits_for_a_lock()  # the erasure, on the gift
+            donation_upsert(
+                ids={"stripe_invoice_id": "in_renewal_during_erasure"},
+                status=Donation.Status.PAID,
+                frequency="monthly",
+                amount=Decimal("5.00"),
+                currency="usd",
+                donor=donor,
+                recurring=recurring,
+            )
+
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=_collecting(renewal, errors))
+    thread.start()
+    assert gift_locked.wait(timeout=10)
+    started = time.monotonic()
+    personal_data_erase(donor=donor)
+    thread.join(timeout=30)
+
+    assert errors == []
+    assert time.monotonic() - started < 1  # deadlock_timeout (1 s) never ran out: no deadlock
+    erased = Donor.objects.get(pk=donor.pk)
+    assert (erased.email, erased.erased_at is not None) == (None, True)
+    assert Donation.objects.get().donor_id == donor.pk
+    assert RecurringDonation.objects.get().status == RecurringDonation.Status.CANCELLED
+
+
+def _unused() -> Any:
+    raise AssertionError("the gift is recorded: no terms are asked for")
+
+
+def _collecting(call: Callable[[], Any], errors: list[BaseException]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - collected for the test to assert on
+            errors.append(error)
+        finally:
+            connection.close()
+
+    return run
