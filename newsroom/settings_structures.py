@@ -96,6 +96,8 @@ def database_config(config: dict[str, Any], conn_max_age: int) -> dict[str, Any]
     embedded SQLite default, writers that queue instead of failing."""
     config.setdefault("CONN_MAX_AGE", conn_max_age)
     config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "newsroom.postgresql"  # the same, with a health check of no round trip
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Several writers at once (web requests, the worker, Stripe's webhooks): a transaction
         # takes the write lock when it begins and waits up to 20 s for it, instead of failing

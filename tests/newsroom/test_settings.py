@@ -66,7 +66,7 @@ def test_production_mode_loads_postgres_redis_and_smtp_from_the_environment() ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "False",
-        "django.db.backends.postgresql",
+        "newsroom.postgresql",  # Django's backend, with a cheaper health check
         "redis://cache.internal:6379/0",
         "smtp.example.org",
     ]

@@ -21,6 +21,7 @@ def test_sqlite_writers_queue_and_postgres_keeps_its_options() -> None:
     )
     assert pg["OPTIONS"] == {}
     assert pg["CONN_MAX_AGE"] == 0
+    assert (pg["ENGINE"], pg["CONN_HEALTH_CHECKS"]) == ("newsroom.postgresql", True)
 
 
 def test_redis_calls_carry_the_timeout_and_the_demo_needs_no_redis(tmp_path: Path) -> None:
