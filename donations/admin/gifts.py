@@ -8,12 +8,11 @@ from django.http import HttpRequest
 from django.urls import URLPattern, path
 from django.utils.safestring import SafeString
 
-from donations import stripe_client
 from donations.admin import reports
 from donations.admin.links import stripe_link
+from donations.admin.stripe_bulk import each_through_stripe
 from donations.models import Dispute, Donation, RecurringChange, RecurringDonation
 from donations.services.emails import resend_receipt
-from donations.services.errors import DonationError
 from donations.services.staff import donation_refund, recurring_cancel
 
 
@@ -99,20 +98,12 @@ class DonationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund selected payments in full (through Stripe)")
     def refund(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
-        done = 0
-        for donation in queryset:
-            try:
-                donation_refund(donation=donation)
-                done += 1
-            except DonationError as error:
-                self.message_user(request, f"#{donation.pk}: {error.message}", messages.WARNING)
-            except stripe_client.StripeProblem:
-                self.message_user(
-                    request, f"#{donation.pk}: Stripe did not accept the refund; try again.",
-                    messages.ERROR,
-                )  # fmt: skip
-        if done:
-            self.message_user(request, f"Refunded {done} payment(s).", messages.SUCCESS)
+        each_through_stripe(
+            self, request, list(queryset.order_by("pk")),
+            lambda donation: donation_refund(donation=donation),
+            done="Refunded {count} payment(s).",
+            refused="Stripe did not accept the refund.",
+        )  # fmt: skip
 
     @admin.action(description="Email the receipt again, with its PDF (paid payments)")
     def receipt_resend(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
@@ -193,17 +184,9 @@ class RecurringDonationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected recurring gifts (through Stripe)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[RecurringDonation]) -> None:
-        done = 0
-        for recurring in queryset:
-            try:
-                recurring_cancel(recurring=recurring)
-                done += 1
-            except DonationError as error:
-                self.message_user(request, f"#{recurring.pk}: {error.message}", messages.WARNING)
-            except stripe_client.StripeProblem:
-                self.message_user(
-                    request, f"#{recurring.pk}: Stripe did not accept the cancellation.",
-                    messages.ERROR,
-                )  # fmt: skip
-        if done:
-            self.message_user(request, f"Cancelled {done} recurring gift(s).", messages.SUCCESS)
+        each_through_stripe(
+            self, request, list(queryset.order_by("pk")),
+            lambda recurring: recurring_cancel(recurring=recurring),
+            done="Cancelled {count} recurring gift(s).",
+            refused="Stripe did not accept the cancellation.",
+        )  # fmt: skip

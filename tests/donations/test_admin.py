@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from donations.models import Donation, RecurringDonation
 from donations.standin import StripeStandin
 from tests.donations.factories import DonationFactory, DonorFactory, RecurringDonationFactory
 from tests.donations.flow import checkout, deliver_all
+from tests.hanging_server import HangingServer
 
 pytestmark = pytest.mark.django_db
 EXPORT = "/admin/donations/donation/export/"
@@ -184,6 +186,56 @@ def test_cancel_action_accepts_a_gift_stripe_already_cancelled_before_its_event_
     assert recurring.status == RecurringDonation.Status.CANCELLED
     with pytest.raises(stripe_client.StripeRefused):
         stripe_client.subscription_cancel("sub_does_not_exist")
+
+
+def _paid_through_stripe(stripe_standin: StripeStandin, count: int) -> list[Donation]:
+    for n in range(count):
+        session_id = checkout(Client(), frequency="once", amount=str(10 + n))
+        stripe_standin.pay(session_id, email=f"reader{n}@example.org")
+    deliver_all(Client(), stripe_standin)
+    return list(Donation.objects.order_by("pk"))
+
+
+def _refund(staff: Client, donations: list[Donation]) -> str:
+    response = staff.post(
+        "/admin/donations/donation/",
+        {"action": "refund", "_selected_action": [d.pk for d in donations]},
+        follow=True,
+    )
+    return str(response.content.decode())
+
+
+def test_a_refund_stripe_refuses_is_said_for_its_row_and_the_others_go_on(
+    staff: Client, stripe_standin: StripeStandin
+) -> None:
+    first, *others = _paid_through_stripe(stripe_standin, 3)
+    stripe_standin.fail_next(402, "charge_already_refunded")
+    page = _refund(staff, [first, *others])
+    assert f"#{first.pk}: Stripe did not accept the refund." in page
+    assert "Refunded 2 payment(s)." in page
+    statuses = list(Donation.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [Donation.Status.PAID, Donation.Status.REFUNDED, Donation.Status.REFUNDED]
+
+
+def test_with_stripe_hanging_a_refund_of_many_stops_at_the_first_and_says_what_was_not_tried(
+    staff: Client, stripe_standin: StripeStandin, settings: Any
+) -> None:
+    donations = _paid_through_stripe(stripe_standin, 3)
+    with HangingServer() as hanging:
+        settings.STRIPE_API_BASE = hanging.url
+        settings.STRIPE_CONNECT_TIMEOUT = settings.STRIPE_TIMEOUT = 0.5
+        started = time.monotonic()
+        page = _refund(staff, donations)
+        waited = time.monotonic() - started
+        asked = hanging.accepted
+
+    first, second, third = (d.pk for d in donations)
+    assert waited < 2 * 0.5 + 0.25 + 1.5  # one call and its retry, not one per row
+    assert asked <= 2
+    assert f"Stripe is not answering, so this stopped at #{first}" in page
+    assert f"Not tried: #{second}, #{third}. Try again in a few minutes." in page
+    assert "payment(s)." not in page  # no success message
+    assert not Donation.objects.exclude(status=Donation.Status.PAID).exists()
 
 
 def test_admin_lists_load_with_filters_and_search(staff: Client) -> None:
