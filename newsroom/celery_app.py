@@ -24,7 +24,8 @@ class DjangoCelerySettings(Mapping[str, Any]):
     `task_serializer`), read once, when Celery first asks. Celery looks a dozen settings up for
     every message it sends; read through Django's lazy settings under the `CELERY` namespace,
     each lookup tried several names and most missed with an exception: a third of the CPU of
-    queueing a receipt (1.2 ms)."""
+    queueing a receipt (1.2 ms). Being read once, a `CELERY_*` setting changed later (tests'
+    `override_settings`) does not reach Celery: set `app.conf` for that."""
 
     PREFIX = "CELERY_"
 

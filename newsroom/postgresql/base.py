@@ -6,10 +6,10 @@ first query, so a connection the server dropped (a restart, an idle timeout, a t
 backend) is replaced instead of failing the request. That is one round trip per request. A
 server that ends a connection tells the client first: it sends an error (`FATAL: terminating
 connection ...`) or closes the socket, and either makes the idle connection's socket readable.
-So an idle connection whose socket has nothing to read is in use-able state as far as the
-server has said; one with anything to read (or not idle) gets Django's own `SELECT 1`, which
-reads it. A connection that died without a word (a cable pulled) fails both checks alike, on
-its first query, bounded by the connection's timeouts.
+So an idle connection whose socket has nothing to read is usable as far as the server has
+said; one with anything to read (or not idle, or a socket `poll` cannot read) gets Django's own
+`SELECT 1`, which reads it. A connection that died without a word (a cable pulled) fails both
+checks alike, on its first query, bounded by the connection's timeouts.
 """
 
 from __future__ import annotations
@@ -25,11 +25,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed:
             return False
-        if connection.info.transaction_status == TransactionStatus.IDLE:
-            try:
-                readable, _, _ = select.select([connection.fileno()], [], [], 0)
-            except (OSError, ValueError):
-                return False
-            if not readable:
-                return True
+        if connection.info.transaction_status == TransactionStatus.IDLE and _nothing_to_read(
+            connection.fileno()
+        ):
+            return True
         return bool(super().is_usable())
+
+
+def _nothing_to_read(fd: int) -> bool:
+    """Whether the socket has no byte, error or hang-up waiting (`poll`: any fd number)."""
+    poller = select.poll()
+    try:
+        poller.register(fd, select.POLLIN)
+        return not poller.poll(0)
+    except (OSError, ValueError):
+        return False
