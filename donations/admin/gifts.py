@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 
 from donations.admin import reports
 from donations.admin.links import stripe_link
-from donations.admin.stripe_bulk import each_through_stripe
+from donations.admin.stripe_bulk import stripe_action
 from donations.models import Dispute, Donation, RecurringChange, RecurringDonation
 from donations.services.emails import resend_receipt
 from donations.services.staff import donation_refund, recurring_cancel
@@ -96,14 +96,11 @@ class DonationAdmin(admin.ModelAdmin):
     def charge_link(self, obj: Donation) -> SafeString | str:
         return stripe_link(obj.stripe_charge_id)
 
-    @admin.action(description="Refund selected payments in full (through Stripe)")
-    def refund(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
-        each_through_stripe(
-            self, request, list(queryset.order_by("pk")),
-            lambda donation: donation_refund(donation=donation),
-            done="Refunded {count} payment(s).",
-            refused="Stripe did not accept the refund.",
-        )  # fmt: skip
+    refund = stripe_action(
+        description="Refund selected payments in full (through Stripe)",
+        act=lambda donation: donation_refund(donation=donation),
+        done="Refunded {count} payment(s).", refused="Stripe did not accept the refund.",
+    )  # fmt: skip
 
     @admin.action(description="Email the receipt again, with its PDF (paid payments)")
     def receipt_resend(self, request: HttpRequest, queryset: QuerySet[Donation]) -> None:
@@ -182,11 +179,9 @@ class RecurringDonationAdmin(admin.ModelAdmin):
     def customer_link(self, obj: RecurringDonation) -> SafeString | str:
         return stripe_link(obj.stripe_customer_id)
 
-    @admin.action(description="Cancel selected recurring gifts (through Stripe)")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[RecurringDonation]) -> None:
-        each_through_stripe(
-            self, request, list(queryset.order_by("pk")),
-            lambda recurring: recurring_cancel(recurring=recurring),
-            done="Cancelled {count} recurring gift(s).",
-            refused="Stripe did not accept the cancellation.",
-        )  # fmt: skip
+    cancel = stripe_action(
+        description="Cancel selected recurring gifts (through Stripe)",
+        act=lambda recurring: recurring_cancel(recurring=recurring),
+        done="Cancelled {count} recurring gift(s).",
+        refused="Stripe did not accept the cancellation.",
+    )  # fmt: skip
