@@ -75,7 +75,10 @@ def test_checkout_and_first_invoice_at_the_same_moment_make_one_payment(
 def _until_a_transaction_waits_for_a_lock() -> None:
     with connection.cursor() as cursor:
         for _ in range(500):
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            cursor.execute(  # a backend that waits for a lock this transaction holds
+                "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                "AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.01)
