@@ -41,8 +41,8 @@ def each_through_stripe(
     *,
     done: str,
     refused: str,
-) -> int:
-    """`act(row)` for each row in order; messages for staff; the number of rows done."""
+) -> None:
+    """`act(row)` for each row in order, and the messages for staff."""
     count = 0
     for index, row in enumerate(rows):
         try:
@@ -70,7 +70,6 @@ def each_through_stripe(
             model_admin.message_user(request, f"#{row.pk}: {refused}", messages.ERROR)
     if count:
         model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
-    return count
 
 
 def stripe_action(
